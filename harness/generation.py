@@ -1,0 +1,153 @@
+"""The one batched generation function, and its on-disk cache.
+
+Every part of alignboard that makes a model write text (self-induced mistakes,
+analyses, critiques, evaluation answers, ``alignboard generate``) goes through
+:func:`generate`, so batching, ordering, seeding and caching behave the same
+everywhere.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence, Union
+
+from harness.assets import home
+from harness.io import stable_hash
+from harness.models import LoadedModel
+
+Prompt = Union[str, Sequence[dict]]  # a user message, or a list of chat messages
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How to decode. ``temperature == 0`` means greedy."""
+
+    max_new_tokens: int = 128
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    batch_size: int = 8
+    system_prompt: str | None = None
+
+    def cache_key(self) -> dict:
+        """The settings that change the text. Greedy output does not depend on batch size or seed."""
+        d = asdict(self)
+        if self.temperature == 0:
+            del d["batch_size"], d["seed"], d["top_p"]
+        return d
+
+
+class GenerationCache:
+    """Generated texts keyed by (model, adapter, prompt, settings), in one SQLite file."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else home() / "cache" / "generations.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute("CREATE TABLE IF NOT EXISTS gen (key TEXT PRIMARY KEY, text TEXT NOT NULL)")
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """Cached texts for whichever of ``keys`` are present."""
+        out = {}
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            q = f"SELECT key, text FROM gen WHERE key IN ({','.join('?' * len(chunk))})"
+            out.update(self._db.execute(q, chunk).fetchall())
+        return out
+
+    def put_many(self, items: dict[str, str]) -> None:
+        """Store texts; one transaction, so a kill never leaves a partial row."""
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO gen VALUES (?, ?)", list(items.items()))
+
+
+def _messages(prompt: Prompt, system_prompt: str | None) -> list[dict]:
+    msgs = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else [dict(m) for m in prompt]
+    if system_prompt is not None and msgs[0]["role"] != "system":
+        msgs.insert(0, {"role": "system", "content": system_prompt})
+    return msgs
+
+
+def render(tokenizer, prompt: Prompt, system_prompt: str | None = None) -> str:
+    """The exact text the model sees: the chat template with the assistant turn opened."""
+    msgs = _messages(prompt, system_prompt)
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+    return "\n\n".join(m["content"] for m in msgs) + "\n\n"  # base models without a template
+
+
+def cache_key(lm: LoadedModel, prompt: Prompt, settings: GenerationSettings) -> str:
+    """Key of one generation: model identity, adapter identity, prompt messages, settings."""
+    return stable_hash({"model": lm.identity, "adapter": lm.adapter_identity,
+                        "messages": _messages(prompt, None), "settings": settings.cache_key()})
+
+
+def generate(lm: LoadedModel, prompts: Sequence[Prompt], settings: GenerationSettings = GenerationSettings(),
+             cache: GenerationCache | None | bool = True, progress: bool = True,
+             description: str = "generating") -> list[str]:
+    """Answers to ``prompts``, in input order.
+
+    Uncached prompts are rendered with the chat template, sorted by token length
+    (longest first, so padding stays small), batched with left padding and
+    decoded greedily or with seeded sampling until eos or ``max_new_tokens``.
+    """
+    import torch
+
+    if cache is True:
+        cache = GenerationCache()
+    keys = [cache_key(lm, p, settings) for p in prompts]
+    done = cache.get_many(keys) if cache else {}
+    todo = sorted({k: i for i, k in enumerate(keys) if k not in done}.items(), key=lambda kv: kv[1])
+    if todo:
+        tok = lm.tokenizer
+        texts = {k: render(tok, prompts[i], settings.system_prompt) for k, i in todo}
+        lengths = {k: len(tok(t, add_special_tokens=False)["input_ids"]) for k, t in texts.items()}
+        order = sorted(texts, key=lambda k: -lengths[k])
+        eos = [t for t in {tok.eos_token_id, getattr(lm.model.generation_config, "eos_token_id", None)}
+               if isinstance(t, int)]
+        new = {}
+        with _progress(progress, description, len(order)) as advance:
+            for b in range(0, len(order), settings.batch_size):
+                batch = order[b : b + settings.batch_size]
+                enc = tok([texts[k] for k in batch], return_tensors="pt", padding=True, add_special_tokens=False)
+                kwargs = dict(max_new_tokens=settings.max_new_tokens, pad_token_id=tok.pad_token_id,
+                              eos_token_id=eos or None)
+                if settings.temperature > 0:
+                    torch.manual_seed(int(stable_hash([settings.seed, batch])[:8], 16))
+                    kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p)
+                else:
+                    kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+                with torch.inference_mode():
+                    out = lm.model.generate(**enc, **kwargs)
+                for k, row in zip(batch, out[:, enc["input_ids"].shape[1] :]):
+                    new[k] = tok.decode(row, skip_special_tokens=True).strip()
+                if cache:
+                    cache.put_many({k: new[k] for k in batch})
+                advance(len(batch))
+        done.update(new)
+    return [done[k] for k in keys]
+
+
+class _progress:
+    """A rich progress bar on stderr (or nothing), used as ``with _progress(...) as advance``."""
+
+    def __init__(self, enabled: bool, description: str, total: int):
+        self.enabled, self.description, self.total = enabled, description, total
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda n: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self._bar.__enter__()
+        task = self._bar.add_task(self.description, total=self.total)
+        return lambda n: self._bar.advance(task, n)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self._bar.__exit__(*exc)

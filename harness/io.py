@@ -1,0 +1,73 @@
+"""Hashing and atomic writes: the one place for each."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+_CHUNK = 1 << 20
+# sha256 by (path, size, mtime_ns): an unchanged file is hashed once per process;
+# any write changes its mtime, so it is hashed again.
+_memo: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes (memoised per process while the file is unchanged)."""
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    if key not in _memo:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                h.update(chunk)
+        _memo[key] = h.hexdigest()
+    return _memo[key]
+
+
+def forget_hashes() -> None:
+    """Drop the memo so the next :func:`sha256_file` calls read every byte again."""
+    _memo.clear()
+
+
+def stable_hash(obj: Any) -> str:
+    """Hex sha256 of a JSON-serialisable value, independent of dict order."""
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``dest``; rename it onto ``dest`` only on success.
+
+    Works for files and folders. On error the temporary is removed and ``dest``
+    is left exactly as it was, so a killed or failed write never leaves a
+    half-written artifact under the final name.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    target = tmp / dest.name
+    try:
+        yield target
+        if dest.is_dir() and not dest.is_symlink():
+            shutil.rmtree(dest)
+        os.replace(target, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def atomic_write_text(dest: str | os.PathLike, text: str) -> None:
+    """Write text to ``dest`` atomically."""
+    with atomic_path(dest) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def atomic_write_json(dest: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as indented JSON to ``dest`` atomically."""
+    atomic_write_text(dest, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
