@@ -160,12 +160,20 @@ def answer_pairs() -> list[Record]:
     return out
 
 
-@source("manyshot", description="harmful prompts with harmful answers (covers 199 of 200 HarmBench prompts: "
-        "never train on it and evaluate on HarmBench)", licence="MIT", origin="pyrit==1.1.0")
+@source("manyshot", description="harmful prompts with model answers labelled harmful / not harmful (covers "
+        "HarmBench: never train on it and evaluate on HarmBench)", licence="MIT", origin="pyrit==1.1.0")
 def manyshot() -> list[Record]:
-    rows = json.loads(_text("pyrit", "pyrit/datasets/jailbreak/many_shot_examples.json"))
-    return [Record(f"manyshot-{i:03d}", r["user"].strip(), "manyshot", "manyshot", True,
-                   harmful_response=r["assistant"].strip()) for i, r in enumerate(rows)]
+    out = []
+    for i, r in enumerate(json.loads(_text("pyrit", "pyrit/datasets/jailbreak/many_shot_examples.json"))):
+        # 'category' holds a model-written verdict ("Harmful.\n\nReason: ..." or "Not harmful ...");
+        # the answer goes to y- or y+ accordingly.
+        verdict = r["category"].strip().lower().removeprefix("answer:").strip(" '\"")
+        answer = r["assistant"].strip()
+        harmless = verdict.startswith("not harmful")
+        out.append(Record(f"manyshot-{i:03d}", r["user"].strip(), "manyshot", "manyshot", True,
+                          harmful_response=None if harmless else answer,
+                          harmless_response=answer if harmless else None))
+    return out
 
 
 _SCORER = "pyrit/datasets/scorer_evals/"

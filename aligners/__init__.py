@@ -1,0 +1,1 @@
+"""Alignment methods, one module each; plugins arrive through the entry-point group ``alignboard.aligners``."""

@@ -1,0 +1,1 @@
+"""Results store, statistics and renderers of leaderboards (they read results; they never train)."""

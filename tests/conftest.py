@@ -1,0 +1,54 @@
+"""Shared test setup: offline Hugging Face settings and a tiny random chat model."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+import pytest  # noqa: E402
+
+_WORDS = ("the a of to and is in it you that he was for on are with as I his they be at one have this from or "
+          "had by hot word but what some we can out other were all there when up use your how said an each she "
+          "which do their time if will way about many then them write would like so these her long make thing see "
+          "him two has look more day could go come did number sound no most people my over know water than call "
+          "first who may down side been now find").split()
+CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                 "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def make_tiny_lm(seed: int = 0):
+    """A randomly initialised 2-layer Llama with a word-level tokenizer and a ChatML template (~1 MB)."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from harness.models import LoadedModel, prepare_tokenizer
+
+    specials = ["<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"]
+    vocab = {w: i for i, w in enumerate(dict.fromkeys(specials + _WORDS + list("?!.,:")))}
+    tk = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tk.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="<unk>", eos_token="<|im_end|>",
+                                  pad_token="<|im_end|>", additional_special_tokens=["<|im_start|>"])
+    tok.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                      eos_token_id=vocab["<|im_end|>"], pad_token_id=vocab["<|im_end|>"], bos_token_id=None,
+                      tie_word_embeddings=False, initializer_range=0.4)
+    model = LlamaForCausalLM(cfg).eval()
+    return LoadedModel(model, prepare_tokenizer(tok, 256), identity=f"tiny-random-{seed}", name="tiny")
+
+
+@pytest.fixture
+def tiny_lm():
+    return make_tiny_lm()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """An empty, private ALIGNBOARD_HOME."""
+    monkeypatch.setenv("ALIGNBOARD_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"

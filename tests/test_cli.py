@@ -1,0 +1,83 @@
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+import harness
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
+                          env=dict(os.environ, **(env or {})))
+
+
+def _one_line_error(proc):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_help_and_version():
+    p = run("--help")
+    assert p.returncode == 0 and all(g in p.stdout for g in ("assets", "data", "generate"))
+    p = run("--version")
+    assert p.returncode == 0 and harness.__version__ in p.stdout
+
+
+def test_unknown_dataset_is_one_line():
+    line = _one_line_error(run("data", "show", "no_such_set"))
+    assert "known: " in line and "harmbench" in line
+
+
+def test_unknown_model_is_one_line():
+    line = _one_line_error(run("generate", "hi", "--model", "no-such-model"))
+    assert "unknown model 'no-such-model'" in line and "smollm2-135m-instruct" in line
+
+
+def test_bad_split_name_is_one_line():
+    line = _one_line_error(run("data", "overlap", "advbench:test", "harmbench"))
+    assert "train or eval" in line
+
+
+def test_data_list_shows_row_counts():
+    p = run("data", "list")
+    assert p.returncode == 0
+    rows = {ln.split("│")[1].strip(): ln.split("│")[2].strip() for ln in p.stdout.splitlines()
+            if ln.count("│") > 3 and ln.split("│")[1].strip()}
+    assert rows["harmbench"] == "200" and rows["strongreject"] == "313" and rows["advbench"] == "520"
+    assert rows["mtbench"] == "80" and rows["donotanswer"] == "939" and rows["pku_saferlhf"] == "hub"
+
+
+def test_data_pools_reports_zero_overlap():
+    p = run("data", "pools")
+    assert p.returncode == 0 and "train vs eval overlap: 0 exact, 0 near" in p.stdout
+
+
+def test_assets_verify_exits_zero():
+    p = run("assets", "verify")
+    assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.integration
+def test_generate_answers_the_capital_of_france(tmp_path):
+    p = run("generate", "What is the capital of France?", "--max-new-tokens", "32", "--no-cache")
+    assert p.returncode == 0, p.stderr
+    assert "Paris" in p.stdout
+
+
+def test_wheel_ships_every_top_level_package(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                           "-w", str(tmp_path), root], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("alignboard-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for pkg in ("harness/cli.py", "harness/data/sources.py", "aligners/__init__.py", "tasks/__init__.py",
+                "leaderboards/__init__.py"):
+        assert pkg in names
+    entry = [n for n in names if n.endswith("entry_points.txt")]
+    assert entry and "alignboard = harness.cli:main" in zipfile.ZipFile(wheel).read(entry[0]).decode()
