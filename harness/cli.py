@@ -157,6 +157,96 @@ def data_pools(seed: int) -> None:
     out.print(f"train vs eval overlap: {len(rep.exact)} exact, {len(rep.near)} near")
 
 
+# ---------------------------------------------------------------- aligners
+@cli.group()
+def aligners() -> None:
+    """Alignment methods: list, show, train, and scaffold a plugin."""
+
+
+@aligners.command("list")
+def aligners_list() -> None:
+    """Every registered aligner (built-in and installed plugins)."""
+    from aligners.api import ALIGNERS
+
+    t = Table("name", "description", "package")
+    for name in ALIGNERS.names():
+        t.add_row(name, ALIGNERS.get(name).description, ALIGNERS.providers[name])
+    out.print(t)
+    for package, problem in ALIGNERS.errors.items():
+        err.print(f"plugin package {package} failed to load: {problem}", markup=False)
+
+
+@aligners.command("show")
+@click.argument("name")
+def aligners_show(name: str) -> None:
+    """An aligner's documentation and config fields with their defaults."""
+    from aligners.api import ALIGNERS
+
+    cls = ALIGNERS.get(name)
+    out.print(f"[bold]{name}[/bold] ({ALIGNERS.providers[name]}): {cls.description}")
+    if cls.__doc__:
+        out.print(cls.__doc__.strip(), markup=False)
+    t = Table("field", "type", "default", "description")
+    for field, info in cls.Config.model_fields.items():
+        kind = info.annotation.__name__ if isinstance(info.annotation, type) else str(info.annotation)
+        t.add_row(field, kind.replace("typing.", ""), repr(info.default), info.description or "")
+    out.print(t if cls.Config.model_fields else "no config fields")
+
+
+def _parse_sets(pairs: tuple[str, ...]) -> dict:
+    import json
+
+    config = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise AlignboardError(f"--set expects KEY=VALUE, got {pair!r}")
+        try:
+            config[key] = json.loads(value)
+        except ValueError:
+            config[key] = value
+    return config
+
+
+@aligners.command("train")
+@click.argument("name")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Config field (JSON value), repeatable.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: ./runs/NAME].")
+@click.option("--model", default="smollm2-135m-instruct", show_default=True)
+@click.option("--responses", type=click.Choice(["self", "dataset"]), default="self", show_default=True,
+              help="Where y+ / y- come from.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--max-steps", default=8, show_default=True)
+@click.option("--batch-size", default=8, show_default=True)
+@click.option("--n-harmful", default=32, show_default=True)
+@click.option("--n-benign", default=32, show_default=True)
+def aligners_train(name, sets, out_dir, model, responses, seed, max_steps, batch_size, n_harmful, n_benign) -> None:
+    """Train one aligner on the default pools and print its artifact."""
+    from pathlib import Path
+
+    from aligners.api import Budget, Context, get_aligner, run_aligner
+    from harness.data.pools import PoolSpec, build_pools
+
+    aligner = get_aligner(name, **_parse_sets(sets))
+    budget = Budget(max_steps=max_steps, batch_size=batch_size, n_harmful=n_harmful, n_benign=n_benign)
+    ctx = Context(pools=build_pools(PoolSpec(seed=seed)), out_dir=Path(out_dir or f"runs/{name}"), base_model=model,
+                  seed=seed, budget=budget, responses=responses)
+    art = run_aligner(aligner, ctx)
+    out.print_json(art.model_dump_json())
+
+
+@aligners.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Where to write the package folder alignboard-NAME.")
+def aligners_new(name: str, directory: str) -> None:
+    """Write a minimal working aligner plugin package (install it with pip to see it listed)."""
+    from aligners.scaffold import write_plugin
+
+    dest = write_plugin(name, directory)
+    out.print(f"wrote {dest}; install it with: pip install -e {dest}", soft_wrap=True)
+
+
 # ---------------------------------------------------------------- generate
 @cli.command()
 @click.argument("prompt")

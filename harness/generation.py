@@ -71,11 +71,17 @@ def _messages(prompt: Prompt, system_prompt: str | None) -> list[dict]:
 
 
 def render(tokenizer, prompt: Prompt, system_prompt: str | None = None) -> str:
-    """The exact text the model sees: the chat template with the assistant turn opened."""
+    """The exact text the model sees: the chat template with the assistant turn opened.
+
+    A final assistant message is a prefill: the model continues it.
+    """
     msgs = _messages(prompt, system_prompt)
+    prefill = msgs[-1]["role"] == "assistant"
     if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-    return "\n\n".join(m["content"] for m in msgs) + "\n\n"  # base models without a template
+        return tokenizer.apply_chat_template(msgs, add_generation_prompt=not prefill, continue_final_message=prefill,
+                                             tokenize=False)
+    text = "\n\n".join(m["content"] for m in msgs)  # base models without a template
+    return text if prefill else text + "\n\n"
 
 
 def cache_key(lm: LoadedModel, prompt: Prompt, settings: GenerationSettings) -> str:

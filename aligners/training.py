@@ -1,0 +1,165 @@
+"""Shared TRL training stages with one LoRA shape and one optimiser setting for every aligner.
+
+Each function trains (or continues training) a LoRA adapter on the base model and
+returns the trained PEFT model with a :class:`TrainResult`; :func:`save_adapter`
+writes it atomically. Everything is seeded; on CPU bf16 stays off (with TRL's
+default bf16 LoRA learns much less) and gradient checkpointing is off (small models).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from typing import Any, Callable
+
+from aligners.api import Budget, Context, TrainResult
+from harness.io import atomic_path
+from harness.models import resolve
+
+
+def lora_config(budget: Budget, task_type: str = "CAUSAL_LM"):
+    """The one LoRA shape: rank/alpha/dropout from the budget, all linear layers."""
+    from peft import LoraConfig
+
+    return LoraConfig(r=budget.lora_r, lora_alpha=budget.lora_alpha, lora_dropout=budget.lora_dropout,
+                      target_modules="all-linear", task_type=task_type)
+
+
+def _common(ctx: Context, out: str) -> dict[str, Any]:
+    import torch
+
+    b = ctx.budget
+    on_gpu = torch.cuda.is_available()
+    return dict(output_dir=out, max_steps=b.max_steps, per_device_train_batch_size=b.batch_size,
+                learning_rate=b.learning_rate, lr_scheduler_type="constant", warmup_steps=0, logging_steps=1,
+                save_strategy="no", report_to="none", seed=ctx.seed, data_seed=ctx.seed, bf16=on_gpu,
+                use_cpu=not on_gpu, gradient_checkpointing=False, disable_tqdm=not ctx.progress,
+                include_num_input_tokens_seen="non_padding", remove_unused_columns=True)
+
+
+def load_policy(ctx: Context):
+    """The base model as a fresh, trainable fp32 causal LM (never pickles)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(resolve(ctx.base_model), dtype=torch.float32, use_safetensors=True)
+
+
+def _result(trainer, examples: int) -> TrainResult:
+    s = trainer.state
+    losses = [h["loss"] for h in s.log_history if "loss" in h]
+    return TrainResult(examples=examples, tokens_trained=int(s.num_input_tokens_seen or 0),
+                       optimizer_steps=int(s.global_step), metrics={"final_loss": losses[-1]} if losses else {})
+
+
+def _peft_kwargs(model, ctx: Context, task_type: str = "CAUSAL_LM") -> dict:
+    from peft import PeftModel
+
+    return {} if isinstance(model, PeftModel) else {"peft_config": lora_config(ctx.budget, task_type)}
+
+
+def sft(ctx: Context, rows: list[dict], model=None):
+    """Supervised fine-tuning, loss on completions only.
+
+    ``rows`` are conversational ``{"prompt", "completion"}`` dicts, or pre-tokenised
+    ``{"input_ids", "completion_mask"}`` dicts when an aligner masks finer (CoH).
+    """
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    model = model if model is not None else load_policy(ctx)
+    tok = AutoTokenizer.from_pretrained(resolve(ctx.base_model))
+    with tempfile.TemporaryDirectory(prefix="alignboard-sft-") as tmp:
+        args = SFTConfig(**_common(ctx, tmp), max_length=ctx.budget.max_length, completion_only_loss=True,
+                         packing=False)
+        trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
+                             **_peft_kwargs(model, ctx))
+        trainer.train()
+    return trainer.model, _result(trainer, len(rows))
+
+
+def dpo(ctx: Context, rows: list[dict], model=None, beta: float = 0.1):
+    """DPO on conversational ``{"prompt", "chosen", "rejected"}`` rows; the reference is the adapter-free base."""
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl import DPOConfig, DPOTrainer
+
+    model = model if model is not None else load_policy(ctx)
+    tok = AutoTokenizer.from_pretrained(resolve(ctx.base_model))
+    with tempfile.TemporaryDirectory(prefix="alignboard-dpo-") as tmp:
+        args = DPOConfig(**_common(ctx, tmp), beta=beta, max_length=ctx.budget.max_length)
+        trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=Dataset.from_list(rows),
+                             processing_class=tok, **_peft_kwargs(model, ctx))
+        trainer.train()
+    return trainer.model, _result(trainer, len(rows))
+
+
+def reward_model(ctx: Context, rows: list[dict]):
+    """A sequence-classification reward model (LoRA) trained with TRL's RewardTrainer on preference rows."""
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from trl import RewardConfig, RewardTrainer
+
+    folder = resolve(ctx.base_model)
+    tok = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=1, dtype=torch.float32,
+                                                               use_safetensors=True)
+    model.config.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    with tempfile.TemporaryDirectory(prefix="alignboard-rm-") as tmp:
+        args = RewardConfig(**_common(ctx, tmp), max_length=ctx.budget.max_length)
+        trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
+                                peft_config=lora_config(ctx.budget, "SEQ_CLS"))
+        trainer.train()
+    return trainer.model, tok, _result(trainer, len(rows))
+
+
+def reward_scorer(model, tok, max_length: int) -> Callable[[list[list[dict]]], list[float]]:
+    """A function from conversations (lists of messages) to scalar rewards."""
+    import torch
+
+    model.eval()
+    tok.padding_side = "left"  # score is read at the last position
+
+    def score(conversations: list[list[dict]]) -> list[float]:
+        texts = [tok.apply_chat_template(c, tokenize=False) for c in conversations]
+        out = []
+        for i in range(0, len(texts), 8):
+            enc = tok(texts[i : i + 8], return_tensors="pt", padding=True, truncation=True, max_length=max_length,
+                      add_special_tokens=False)
+            with torch.inference_mode():
+                out += model(**enc).logits[:, 0].float().tolist()
+        return out
+
+    return score
+
+
+def rloo(ctx: Context, prompts: list[dict], reward_fn: Callable, model=None, beta: float = 0.05,
+         num_generations: int = 4, max_completion_length: int = 48):
+    """Online RL (TRL RLOO) against ``reward_fn`` with a KL penalty ``beta`` to the starting policy."""
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl import RLOOConfig, RLOOTrainer
+
+    model = model if model is not None else load_policy(ctx)
+    tok = AutoTokenizer.from_pretrained(resolve(ctx.base_model))
+    tok.padding_side = "left"
+    with tempfile.TemporaryDirectory(prefix="alignboard-rloo-") as tmp:
+        # One generation batch must hold whole groups of completions and whole optimizer batches.
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        gen_batch = math.lcm(ctx.budget.batch_size * world, num_generations)
+        args = RLOOConfig(**_common(ctx, tmp), beta=beta, num_generations=num_generations,
+                          generation_batch_size=gen_batch, max_completion_length=max_completion_length,
+                          temperature=1.0)
+        trainer = RLOOTrainer(model=model, reward_funcs=reward_fn, args=args, train_dataset=Dataset.from_list(prompts),
+                              processing_class=tok, **_peft_kwargs(model, ctx))
+        trainer.train()
+    return trainer.model, _result(trainer, len(prompts))
+
+
+def save_adapter(model, out) -> None:
+    """Write the LoRA adapter (safetensors) to ``out`` atomically."""
+    with atomic_path(out) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
