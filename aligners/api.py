@@ -26,6 +26,16 @@ from harness.models import LoadedModel, load_model
 from harness.registry import Registry
 
 
+def validated(model: type[BaseModel], what: str, values: dict[str, Any]) -> BaseModel:
+    """``model(**values)``, or a one-line error naming the field, the problem and the value."""
+    try:
+        return model(**values)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "?"
+        raise AlignboardError(f"invalid {what}: field {where!r}: {err['msg']} (got {err.get('input')!r})") from None
+
+
 class Budget(BaseModel):
     """What every aligner in a benchmark gets: same data sizes, LoRA shape and optimiser."""
 
@@ -41,6 +51,10 @@ class Budget(BaseModel):
     n_benign: int = Field(32, ge=0, description="benign training instructions drawn from B")
     gen_max_new_tokens: int = Field(128, ge=1, description="tokens per answer when building data by generation")
     gen_batch_size: int = Field(8, ge=1, description="prompts per generation batch")
+
+
+# The budget of the offline demo: small enough for all seven aligners on 2 CPU cores.
+DEMO_BUDGET = Budget(max_steps=4, batch_size=4, n_harmful=16, n_benign=8, gen_max_new_tokens=64)
 
 
 class TrainingCost(BaseModel):
@@ -133,13 +147,7 @@ class Aligner:
         model_config = ConfigDict(extra="forbid")
 
     def __init__(self, **config: Any):
-        try:
-            self.config = self.Config(**config)
-        except ValidationError as e:
-            err = e.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "config"
-            raise AlignboardError(f"invalid config for aligner {self.name}: field {where!r}: {err['msg']} "
-                                  f"(got {err.get('input')!r})") from None
+        self.config = validated(self.Config, f"config for aligner {self.name}", config)
 
     def build_data(self, ctx: Context) -> dict[str, list]:
         """Training data, by stage name. May generate with the base model through ``ctx.generate``."""

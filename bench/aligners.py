@@ -1,6 +1,6 @@
 """Print every built-in aligner's training cost on the demo budget (a benchmark, not a test).
 
-    python bench/aligners.py [--max-steps 8 --batch-size 8 --n-harmful 32 --n-benign 32] [--only sft,dpo]
+    python bench/aligners.py [--max-steps 4 --batch-size 4 --n-harmful 16 --n-benign 8] [--only sft,dpo]
 
 All aligners share one generation cache, so the self-written y+/y- are generated
 once (by the first aligner that needs them); ``tokens_generated`` counts what each
@@ -24,21 +24,21 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from aligners.api import ALIGNERS, Budget, Context, get_aligner, run_aligner  # noqa: E402
+from aligners.api import ALIGNERS, DEMO_BUDGET, Budget, Context, get_aligner, run_aligner  # noqa: E402
 from harness.data.pools import build_pools  # noqa: E402
 from harness.generation import GenerationCache  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = Budget()
-    for field in ("max_steps", "batch_size", "n_harmful", "n_benign"):
+    defaults = DEMO_BUDGET
+    for field in ("max_steps", "batch_size", "n_harmful", "n_benign", "gen_max_new_tokens"):
         ap.add_argument("--" + field.replace("_", "-"), type=int, default=getattr(defaults, field))
     ap.add_argument("--only", default=",".join(ALIGNERS.names()), help="comma-separated aligner names")
     ap.add_argument("--out", default=None, help="output folder (default: a temporary one)")
     args = ap.parse_args()
     budget = Budget(max_steps=args.max_steps, batch_size=args.batch_size, n_harmful=args.n_harmful,
-                    n_benign=args.n_benign)
+                    n_benign=args.n_benign, gen_max_new_tokens=args.gen_max_new_tokens)
     out = Path(args.out or tempfile.mkdtemp(prefix="alignboard-bench-"))
     cache = GenerationCache(out / "generations.sqlite")  # fresh: the first aligner pays for y-/y+
     pools = build_pools()

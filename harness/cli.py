@@ -216,19 +216,19 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict:
 @click.option("--responses", type=click.Choice(["self", "dataset"]), default="self", show_default=True,
               help="Where y+ / y- come from.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--max-steps", default=8, show_default=True)
-@click.option("--batch-size", default=8, show_default=True)
-@click.option("--n-harmful", default=32, show_default=True)
-@click.option("--n-benign", default=32, show_default=True)
-def aligners_train(name, sets, out_dir, model, responses, seed, max_steps, batch_size, n_harmful, n_benign) -> None:
+@click.option("--max-steps", type=int, help="Optimizer steps per stage [default: the demo budget's].")
+@click.option("--batch-size", type=int, help="Examples per step [default: the demo budget's].")
+@click.option("--n-harmful", type=int, help="Harmful training instructions [default: the demo budget's].")
+@click.option("--n-benign", type=int, help="Benign training instructions [default: the demo budget's].")
+def aligners_train(name, sets, out_dir, model, responses, seed, **sizes) -> None:
     """Train one aligner on the default pools and print its artifact."""
     from pathlib import Path
 
-    from aligners.api import Budget, Context, get_aligner, run_aligner
+    from aligners.api import DEMO_BUDGET, Budget, Context, get_aligner, run_aligner, validated
     from harness.data.pools import PoolSpec, build_pools
 
     aligner = get_aligner(name, **_parse_sets(sets))
-    budget = Budget(max_steps=max_steps, batch_size=batch_size, n_harmful=n_harmful, n_benign=n_benign)
+    budget = validated(Budget, "budget", {**DEMO_BUDGET.model_dump(), **{k: v for k, v in sizes.items() if v is not None}})
     ctx = Context(pools=build_pools(PoolSpec(seed=seed)), out_dir=Path(out_dir or f"runs/{name}"), base_model=model,
                   seed=seed, budget=budget, responses=responses)
     art = run_aligner(aligner, ctx)
