@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.assets import EMBEDDED_MODEL
+from harness.config import validated
 from harness.data.pools import Pools
 from harness.data.records import Record
 from harness.errors import AlignboardError
@@ -24,16 +25,6 @@ from harness.generation import GenerationCache, GenerationSettings, Prompt, gene
 from harness.io import atomic_write_json, stable_hash
 from harness.models import LoadedModel, load_model
 from harness.registry import Registry
-
-
-def validated(model: type[BaseModel], what: str, values: dict[str, Any]) -> BaseModel:
-    """``model(**values)``, or a one-line error naming the field, the problem and the value."""
-    try:
-        return model(**values)
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "?"
-        raise AlignboardError(f"invalid {what}: field {where!r}: {err['msg']} (got {err.get('input')!r})") from None
 
 
 class Budget(BaseModel):

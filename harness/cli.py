@@ -224,11 +224,13 @@ def aligners_train(name, sets, out_dir, model, responses, seed, **sizes) -> None
     """Train one aligner on the default pools and print its artifact."""
     from pathlib import Path
 
-    from aligners.api import DEMO_BUDGET, Budget, Context, get_aligner, run_aligner, validated
+    from aligners.api import DEMO_BUDGET, Budget, Context, get_aligner, run_aligner
+    from harness.config import validated
     from harness.data.pools import PoolSpec, build_pools
 
     aligner = get_aligner(name, **_parse_sets(sets))
-    budget = validated(Budget, "budget", {**DEMO_BUDGET.model_dump(), **{k: v for k, v in sizes.items() if v is not None}})
+    chosen = {k: v for k, v in sizes.items() if v is not None}
+    budget = validated(Budget, "budget", {**DEMO_BUDGET.model_dump(), **chosen})
     ctx = Context(pools=build_pools(PoolSpec(seed=seed)), out_dir=Path(out_dir or f"runs/{name}"), base_model=model,
                   seed=seed, budget=budget, responses=responses)
     art = run_aligner(aligner, ctx)
@@ -245,6 +247,133 @@ def aligners_new(name: str, directory: str) -> None:
 
     dest = write_plugin(name, directory)
     out.print(f"wrote {dest}; install it with: pip install -e {dest}", soft_wrap=True)
+
+
+# ---------------------------------------------------------------- judges
+@cli.group("judge")
+def judge_group() -> None:
+    """Judges: list them, measure their agreement with human labels."""
+
+
+@judge_group.command("list")
+def judge_list() -> None:
+    """Every registered judge, with its measured agreement (kappa on objective achieved) where stored."""
+    from harness.judges import JUDGES, get_judge
+    from harness.judges.validate import stored_agreement
+
+    t = Table("name", "description", "package", "kappa (objective)")
+    for name in JUDGES.names():
+        kappa = "-"
+        try:
+            report = stored_agreement(get_judge(name).identity())
+            obj = (report or {}).get("targets", {}).get("objective", {})
+            if obj.get("supported"):
+                kappa = f"{obj['kappa']['value']:.2f} [{obj['kappa']['ci_low']:.2f}, {obj['kappa']['ci_high']:.2f}]"
+        except AlignboardError:
+            pass  # a judge that needs config (classifier) has no default identity
+        t.add_row(name, JUDGES.get(name).description, JUDGES.providers[name], kappa)
+    out.print(t)
+
+
+@judge_group.command("validate")
+@click.option("--judge", "name", default="probe", show_default=True)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Judge config field (JSON value).")
+@click.option("--limit", type=int, help="Judge at most N holdout responses per target (fixed subsample).")
+@click.option("--target", "targets", multiple=True, type=click.Choice(["refusal", "objective", "harm"]),
+              help="Targets to measure [default: all three].")
+def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets: tuple[str, ...]) -> None:
+    """Agreement with the human-labelled holdout: accuracy, balanced accuracy, kappa, AUC, 95% CIs."""
+    from harness.judges import get_judge
+    from harness.judges.labels import TARGETS
+    from harness.judges.validate import validate
+
+    j = get_judge(name, **_parse_sets(sets))
+    j.check()
+    report = validate(j, targets or tuple(TARGETS), limit)
+    t = Table("target", "n", "accuracy", "balanced acc.", "kappa", "AUC", "unparseable")
+    for target, r in report["targets"].items():
+        if not r["supported"]:
+            t.add_row(target, "-", "not supported by this judge", "", "", "", "")
+            continue
+        cell = lambda m: f"{r[m]['value']:.2f} [{r[m]['ci_low']:.2f}, {r[m]['ci_high']:.2f}]" if m in r else "-"  # noqa: E731
+        t.add_row(target, str(r["n"]), cell("accuracy"), cell("balanced_accuracy"), cell("kappa"), cell("auc"),
+                  str(r["unparseable"]))
+    out.print(f"judge {report['identity']} vs {report['labels']}")
+    out.print(t)
+
+
+@judge_group.command("serve")
+@click.option("--model", default="smollm2-135m-instruct", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def judge_serve(model: str, host: str, port: int) -> None:
+    """Serve a local model as an OpenAI-compatible chat endpoint (for the `openai` judge)."""
+    from harness.judges.server import ChatServer, model_answer
+
+    server = ChatServer(model_answer(model), host, port, model_name=model)
+    out.print(f"serving {model} at {server.base_url} (set OPENAI_BASE_URL to it); Ctrl-C stops")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+# ---------------------------------------------------------------- eval
+@cli.command("eval")
+@click.option("--tasks", "task_list", default="alignboard_all_mini", show_default=True,
+              help="Comma-separated alignboard tasks or groups.")
+@click.option("--model", default="smollm2-135m-instruct", show_default=True)
+@click.option("--adapter", type=click.Path(file_okay=False), help="LoRA adapter folder (an aligner's output).")
+@click.option("--aligner", help="Apply this aligner's inference template (hint, prefill, postprocessing).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Aligner config field (JSON value).")
+@click.option("--judge", default="probe", show_default=True)
+@click.option("--judge-set", "judge_sets", multiple=True, metavar="KEY=VALUE", help="Judge config field.")
+@click.option("--limit", type=int, help="At most N prompts per task (testing only).")
+@click.option("--batch-size", default=8, show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write lm-eval's results JSON here.")
+def eval_cmd(task_list, model, adapter, aligner, sets, judge, judge_sets, limit, batch_size, output) -> None:
+    """Evaluate a model (+ adapter) on alignboard's lm-eval tasks with a judge."""
+    import json
+
+    from harness.evaluation import evaluate
+    from harness.io import atomic_write_text
+
+    res = evaluate([t.strip() for t in task_list.split(",") if t.strip()], model, adapter, aligner,
+                   _parse_sets(sets), judge, _parse_sets(judge_sets), limit, batch_size)
+    t = Table("task", "metric", "value")
+    for task, metrics in sorted(res["results"].items()):
+        for key, value in metrics.items():
+            if key.endswith(",judged") and isinstance(value, (int, float)):
+                t.add_row(task, key.split(",")[0], f"{value:.3f}")
+    out.print(t)
+    if output:
+        atomic_write_text(output, json.dumps(res, indent=2, default=str))
+        out.print(f"results: {output}")
+
+
+# ---------------------------------------------------------------- probe
+@cli.group()
+def probe() -> None:
+    """Measurements of one model (the paper's discrimination-vs-generation gap)."""
+
+
+@probe.command("discrimination")
+@click.option("--model", default="smollm2-135m-instruct", show_default=True)
+@click.option("--adapter", type=click.Path(file_okay=False))
+@click.option("--n", default=24, show_default=True, help="Harmful prompts and labelled responses to use.")
+@click.option("--judge", "judge_name", default="probe", show_default=True, help="Judge of the generated answers.")
+def probe_discrimination(model: str, adapter: str | None, n: int, judge_name: str) -> None:
+    """Generation harmlessness on harmful prompts next to discrimination accuracy on labelled responses."""
+    from harness.discrimination import measure
+    from harness.models import load_model
+
+    r = measure(load_model(model, adapter), n, judge_name)
+    out.print(f"generation harmlessness: {r['generation_harmlessness']:.2f} "
+              f"[{r['generation_ci'][0]:.2f}, {r['generation_ci'][1]:.2f}] on {r['n_prompts']} HarmBench prompts "
+              f"(judge {r['judge']})")
+    out.print(f"discrimination accuracy: {r['discrimination_accuracy']:.2f} "
+              f"[{r['discrimination_ci'][0]:.2f}, {r['discrimination_ci'][1]:.2f}] on {r['n_labelled']} "
+              "human-labelled responses (harm >= 0.5)")
 
 
 # ---------------------------------------------------------------- generate

@@ -1,0 +1,115 @@
+"""Running alignboard's lm-eval tasks with alignboard's own generation function.
+
+:class:`AlignboardLM` is an lm-eval model whose ``generate_until`` goes through
+:func:`harness.generation.generate` (length-sorted batches, the generation cache,
+the same chat rendering as training data). lm-eval hands it chat histories as
+JSON, so rendering happens in exactly one place. :func:`evaluate` runs tasks
+from ``tasks/`` through ``lm_eval.simple_evaluate`` with a judge and an aligner's
+inference template passed as task metadata.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional, Sequence
+
+from lm_eval.api.model import LM
+
+from harness.assets import EMBEDDED_MODEL
+from harness.errors import AlignboardError
+from harness.generation import GenerationSettings, generate
+from harness.models import load_model
+
+_MARK = "alignboard-chat:"
+
+
+def _as_dict(m: Any) -> dict:
+    return m if isinstance(m, dict) else {"role": m.role, "content": m.content}
+
+
+class AlignboardLM(LM):
+    """lm-eval model backed by alignboard's model loading and generation (generate_until tasks only)."""
+
+    def __init__(self, model: str = EMBEDDED_MODEL, adapter: Optional[str] = None, batch_size: int = 8,
+                 dtype: str = "float32", progress: bool = True):
+        super().__init__()
+        self.lm = load_model(model, adapter, dtype)
+        self.batch_size, self.progress = int(batch_size), progress
+
+    @property
+    def tokenizer_name(self) -> str:
+        return f"alignboard-{self.lm.identity}-{self.lm.adapter_identity}"
+
+    def chat_template(self, chat_template: bool | str = False) -> str | None:
+        return "alignboard" if chat_template else None
+
+    def apply_chat_template(self, chat_history: list, add_generation_prompt: bool = True) -> str:
+        # Keep the messages; alignboard renders them itself at generation time.
+        return _MARK + json.dumps([_as_dict(m) for m in chat_history])
+
+    def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
+        groups: dict[str, list[int]] = {}
+        for i, req in enumerate(requests):
+            groups.setdefault(json.dumps(req.args[1], sort_keys=True, default=str), []).append(i)
+        out: list[str] = [""] * len(requests)
+        for key, idx in groups.items():
+            kw = json.loads(key)
+            settings = GenerationSettings(max_new_tokens=int(kw.get("max_gen_toks", 256)),
+                                          temperature=float(kw.get("temperature", 0.0)) if kw.get("do_sample") else 0.0,
+                                          batch_size=self.batch_size)
+            prompts = []
+            for i in idx:
+                ctx = requests[i].args[0]
+                prompts.append(json.loads(ctx[len(_MARK):]) if ctx.startswith(_MARK) else ctx)
+            texts = generate(self.lm, prompts, settings, progress=self.progress and not disable_tqdm,
+                             description="evaluating")
+            stops = [s for s in kw.get("until") or [] if s and s != self.lm.tokenizer.eos_token]
+            for i, text in zip(idx, texts):
+                for s in stops:
+                    text = text.split(s)[0]
+                out[i] = text
+        return out
+
+    def loglikelihood(self, requests):
+        raise NotImplementedError("alignboard's model runs generate_until tasks only")
+
+    def loglikelihood_rolling(self, requests):
+        raise NotImplementedError("alignboard's model runs generate_until tasks only")
+
+
+def task_manager(metadata: Optional[dict] = None):
+    """lm-eval's TaskManager over alignboard's task folder only (indexing all built-ins costs seconds).
+
+    ``metadata`` reaches every task's dataset loader (judge, aligner template).
+    """
+    import tasks
+    from lm_eval.tasks import TaskManager
+
+    return TaskManager(include_path=str(tasks.path()), include_defaults=False, metadata=metadata)
+
+
+def known_tasks() -> list[str]:
+    """Names of alignboard's tasks and groups."""
+    return sorted(t for t in task_manager().all_tasks if t.startswith("alignboard"))
+
+
+def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Optional[str] = None,
+             aligner: Optional[str] = None, aligner_config: Optional[dict] = None, judge: str = "probe",
+             judge_config: Optional[dict] = None, limit: Optional[int] = None, batch_size: int = 8,
+             log_samples: bool = False) -> dict:
+    """lm-eval results for alignboard tasks, judged by ``judge``, framed by ``aligner``'s inference template."""
+    import lm_eval
+
+    from harness.judges import get_judge
+
+    known = known_tasks()
+    unknown = [t for t in task_names if t not in known]
+    if unknown:
+        raise AlignboardError(f"unknown task {unknown[0]!r}; known: {', '.join(known)}")
+    get_judge(judge, **(judge_config or {})).check()  # fail before loading or generating anything
+    metadata = {"judge": judge, "judge_config": judge_config or {}}
+    if aligner:
+        metadata.update(aligner=aligner, aligner_config=aligner_config or {})
+    return lm_eval.simple_evaluate(model=AlignboardLM(model, adapter, batch_size), tasks=list(task_names),
+                                   task_manager=task_manager(metadata), apply_chat_template=True,
+                                   limit=limit, log_samples=log_samples)

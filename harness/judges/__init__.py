@@ -1,0 +1,7 @@
+"""Judges: pluggable scorers of responses, with a cache and measured agreement with humans."""
+
+from harness.judges.base import JUDGES, Item, Judge, Judgment, JudgmentCache, get_judge, judge, register_judge
+
+__all__ = ["JUDGES", "Item", "Judge", "Judgment", "JudgmentCache", "get_judge", "judge", "register_judge"]
+
+DEFAULT_JUDGE = "probe"  # the best-agreeing judge that runs offline (see README)

@@ -1,0 +1,123 @@
+"""The judge API: items in, judgments out, every judgment cached on disk.
+
+A judge is a class with a name, a pydantic ``Config`` and ``judge_batch(items)``,
+registered with ``@register_judge("name")`` or through the entry-point group
+``alignboard.judges``. :func:`judge` is the one way to call a judge: it looks
+every item up in the cache (keyed by judge identity + prompt + response) and
+sends only the misses, in one batch.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Optional, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.assets import home
+from harness.config import validated
+from harness.io import stable_hash
+from harness.registry import Registry
+
+
+@dataclass(frozen=True)
+class Item:
+    """One response to judge. ``harmful_prompt`` says whether the prompt asked for something harmful."""
+
+    prompt: str
+    response: str
+    harmful_prompt: bool = True
+
+
+class Judgment(BaseModel):
+    """A judge's verdict. ``None`` means the judge cannot say (or its output was unparseable).
+
+    ``harmless`` is never assumed: an unparseable or failed judgment has ``parsed=False``
+    and ``harmless=None``, which every metric counts as NOT harmless.
+    """
+
+    harmless: Optional[bool] = None
+    refusal: Optional[bool] = None
+    harmless_score: Optional[float] = None  # 1-10
+    helpful_score: Optional[float] = None  # 1-10
+    p_harmful: Optional[float] = None  # probability-like score that the response is harmful (for AUC)
+    proxy: bool = False  # scores are an offline proxy, not a judge's 1-10 rating
+    parsed: bool = True
+    error: Optional[str] = None
+    raw: Optional[str] = None
+
+
+class Judge:
+    """Base class of every judge."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+
+    class Config(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+    def __init__(self, **config: Any):
+        self.config = validated(self.Config, f"config for judge {self.name}", config)
+
+    def identity(self) -> str:
+        """Name, version and config hash: what the judgment cache and leaderboards key on."""
+        return f"{self.name}-v{self.version}-{stable_hash(self.config.model_dump())[:10]}"
+
+    def check(self) -> None:
+        """Fail fast (one line) when the judge cannot work: missing key, unreachable endpoint."""
+
+    def judge_batch(self, items: Sequence[Item]) -> list[Judgment]:
+        """Judge many items at once (override)."""
+        raise NotImplementedError
+
+
+JUDGES: Registry[type[Judge]] = Registry("judge", "alignboard.judges", "harness.judges.builtin")
+register_judge = JUDGES.register
+
+
+def get_judge(name: str, **config: Any) -> Judge:
+    """A judge instance by name, with its config validated."""
+    return JUDGES.get(name)(**config)
+
+
+class JudgmentCache:
+    """Judgments keyed by (judge identity, prompt, response, prompt kind), in one SQLite file."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else home() / "cache" / "judgments.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute("CREATE TABLE IF NOT EXISTS j (key TEXT PRIMARY KEY, judgment TEXT NOT NULL)")
+
+    def get(self, key: str) -> Optional[Judgment]:
+        row = self._db.execute("SELECT judgment FROM j WHERE key = ?", (key,)).fetchone()
+        return Judgment(**json.loads(row[0])) if row else None
+
+    def put_many(self, items: dict[str, Judgment]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO j VALUES (?, ?)",
+                                 [(k, v.model_dump_json()) for k, v in items.items()])
+
+
+def judge(j: Judge, items: Sequence[Item], cache: JudgmentCache | bool | None = True) -> list[Judgment]:
+    """Judgments for ``items`` in order; cached ones cost nothing, the rest go to the judge in one batch.
+
+    Failed judgments (``error`` set, e.g. an endpoint that kept answering 500) are not
+    cached, so a later run retries them.
+    """
+    if cache is True:
+        cache = JudgmentCache()
+    ident = j.identity()
+    keys = [stable_hash([ident, it.prompt, it.response, it.harmful_prompt]) for it in items]
+    found = {k: cache.get(k) for k in dict.fromkeys(keys)} if cache else {}
+    todo = {k: it for k, it in zip(keys, items) if found.get(k) is None}
+    if todo:
+        fresh = dict(zip(todo, j.judge_batch(list(todo.values()))))
+        if cache:
+            cache.put_many({k: v for k, v in fresh.items() if v.error is None})
+        found.update(fresh)
+    return [found[k] for k in keys]

@@ -1,0 +1,53 @@
+"""Agreement statistics with bootstrap confidence intervals."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+
+def bootstrap_ci(metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000, seed: int = 0,
+                 level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(indices)`` over ``n`` paired items."""
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        v = metric(rng.integers(0, n, n))
+        if not math.isnan(v):
+            values.append(v)
+    if not values:
+        return (math.nan, math.nan)
+    lo, hi = np.percentile(values, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
+    return (float(lo), float(hi))
+
+
+def _safe(fn: Callable[..., float]) -> Callable[..., float]:
+    def wrapped(*args) -> float:
+        try:
+            return float(fn(*args))
+        except ValueError:  # a resample with one class only
+            return math.nan
+
+    return wrapped
+
+
+def agreement(labels: Sequence[bool], predictions: Sequence[bool], scores: Optional[Sequence[float]] = None,
+              resamples: int = 1000, seed: int = 0) -> dict[str, dict[str, float]]:
+    """Accuracy, balanced accuracy, Cohen's kappa and (with scores) AUC, each with a 95% bootstrap CI."""
+    from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, roc_auc_score
+
+    y, p = np.asarray(labels, bool), np.asarray(predictions, bool)
+    metrics: dict[str, Callable[[np.ndarray], float]] = {
+        "accuracy": lambda i: float(np.mean(y[i] == p[i])),
+        "balanced_accuracy": _safe(lambda i: balanced_accuracy_score(y[i], p[i]) if len(set(y[i])) > 1 else math.nan),
+        "kappa": _safe(lambda i: cohen_kappa_score(y[i], p[i]) if len(set(y[i])) > 1 else math.nan),
+    }
+    if scores is not None:
+        s = np.asarray(scores, float)
+        metrics["auc"] = _safe(lambda i: roc_auc_score(y[i], s[i]) if len(set(y[i])) > 1 else math.nan)
+    everything = np.arange(len(y))
+    return {name: {"value": fn(everything), **dict(zip(("ci_low", "ci_high"),
+                                                      bootstrap_ci(fn, len(y), resamples, seed)))}
+            for name, fn in metrics.items()}
