@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Optional, Sequence
+from typing import Any, Literal, Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.assets import EMBEDDED_MODEL
-from harness.config import validated
+from harness.config import Component
 from harness.data.pools import Pools
 from harness.data.records import Record
 from harness.errors import AlignboardError
@@ -127,18 +127,10 @@ class Context:
         return texts
 
 
-class Aligner:
+class Aligner(Component):
     """Base class of every alignment method. Subclasses override what they need."""
 
-    name: ClassVar[str] = ""
-    description: ClassVar[str] = ""
-    version: ClassVar[str] = "1"
-
-    class Config(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
-    def __init__(self, **config: Any):
-        self.config = validated(self.Config, f"config for aligner {self.name}", config)
+    kind = "aligner"
 
     def build_data(self, ctx: Context) -> dict[str, list]:
         """Training data, by stage name. May generate with the base model through ``ctx.generate``."""

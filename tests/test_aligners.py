@@ -5,9 +5,8 @@ import textwrap
 
 import pytest
 
-from aligners import coh, critique_revise, mistake_analysis, responses
+from aligners import coh, critique_revise, responses
 from aligners.api import ALIGNERS, Aligner, Budget, Context, get_aligner, run_aligner, template_id
-from aligners.dpo import dpo_rows
 from harness.data.pools import Pools
 from harness.data.records import Record
 from harness.errors import AlignboardError

@@ -1,7 +1,6 @@
 """lm-eval tasks: listing, inference templates, the stock CLI and alignboard's own model on the embedded model."""
 
 import importlib.util
-import json
 import math
 import os
 import subprocess

@@ -1,13 +1,12 @@
 """Judges: verdicts, cache, agreement statistics, and the openai client against a real loopback server."""
 
-import json
 import math
 import time
 
 import pytest
 
 from harness.errors import AlignboardError
-from harness.judges import JUDGES, Item, Judgment, JudgmentCache, get_judge, judge
+from harness.judges import JUDGES, Item, JudgmentCache, get_judge, judge
 from harness.judges.labels import in_holdout, labelled
 from harness.judges.rubric import parse
 from harness.judges.server import ChatHandler, ChatServer

@@ -13,12 +13,12 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Optional, Sequence
+from typing import Any, Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from harness.assets import home
-from harness.config import validated
+from harness.config import Component
 from harness.io import stable_hash
 from harness.registry import Registry
 
@@ -50,18 +50,10 @@ class Judgment(BaseModel):
     raw: Optional[str] = None
 
 
-class Judge:
+class Judge(Component):
     """Base class of every judge."""
 
-    name: ClassVar[str] = ""
-    description: ClassVar[str] = ""
-    version: ClassVar[str] = "1"
-
-    class Config(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
-    def __init__(self, **config: Any):
-        self.config = validated(self.Config, f"config for judge {self.name}", config)
+    kind = "judge"
 
     def identity(self) -> str:
         """Name, version and config hash: what the judgment cache and leaderboards key on."""
