@@ -331,15 +331,28 @@ def judge_serve(model: str, host: str, port: int) -> None:
 @click.option("--limit", type=int, help="At most N prompts per task (testing only).")
 @click.option("--batch-size", default=8, show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write lm-eval's results JSON here.")
-def eval_cmd(task_list, model, adapter, aligner, sets, judge, judge_sets, limit, batch_size, output) -> None:
+@click.option("--record", "store", type=click.Path(file_okay=False),
+              help="Add the judged samples as an entry to this results store (for `alignboard leaderboard`).")
+@click.option("--artifact", type=click.Path(dir_okay=False, exists=True),
+              help="The aligner's artifact.json: its config, seed and training cost go into the entry.")
+def eval_cmd(task_list, model, adapter, aligner, sets, judge, judge_sets, limit, batch_size, output, store,
+             artifact) -> None:
     """Evaluate a model (+ adapter) on alignboard's lm-eval tasks with a judge."""
     import json
 
     from harness.evaluation import evaluate
     from harness.io import atomic_write_text
 
+    from leaderboards.store import Store
+
+    art = json.loads(open(artifact).read()) if artifact else {}
+    aligner = aligner or art.get("aligner")
+    aligner_config = _parse_sets(sets) or art.get("config") or {}
+    if adapter is None and art.get("adapter"):
+        adapter = art["adapter"]
+    st = Store(store) if store else None  # refuse a bad store before spending time on evaluation
     res = evaluate([t.strip() for t in task_list.split(",") if t.strip()], model, adapter, aligner,
-                   _parse_sets(sets), judge, _parse_sets(judge_sets), limit, batch_size)
+                   aligner_config, judge, _parse_sets(judge_sets), limit, batch_size, log_samples=bool(store))
     t = Table("task", "metric", "value")
     for task, metrics in sorted(res["results"].items()):
         for key, value in metrics.items():
@@ -347,8 +360,73 @@ def eval_cmd(task_list, model, adapter, aligner, sets, judge, judge_sets, limit,
                 t.add_row(task, key.split(",")[0], f"{value:.3f}")
     out.print(t)
     if output:
-        atomic_write_text(output, json.dumps(res, indent=2, default=str))
+        atomic_write_text(output, json.dumps({k: v for k, v in res.items() if k != "samples"}, indent=2, default=str))
         out.print(f"results: {output}")
+    if st:
+        from leaderboards.entry import from_eval
+
+        entry = from_eval(res, aligner or "base", aligner_config, art.get("seed", 0), art.get("cost"))
+        out.print(f"recorded entry {st.add(entry)} in {store}")
+
+
+# ---------------------------------------------------------------- leaderboard
+@cli.group()
+def leaderboard() -> None:
+    """Leaderboards over a results store: show, export, publish."""
+
+
+def _board(store: str, baseline: str):
+    from leaderboards.board import build
+    from leaderboards.store import Store
+
+    return build(Store(store).entries(), baseline)
+
+
+_STORE = click.option("--store", default="results", show_default=True, type=click.Path(file_okay=False),
+                      help="Results store folder.")
+_BASELINE = click.option("--baseline", default="base", show_default=True, help="Aligner every row is tested against.")
+
+
+@leaderboard.command("show")
+@_STORE
+@_BASELINE
+def leaderboard_show(store: str, baseline: str) -> None:
+    """Print the leaderboard in the terminal."""
+    from leaderboards.render import to_terminal
+
+    to_terminal(_board(store, baseline), Console(width=max(out.width, 160)))
+
+
+@leaderboard.command("export")
+@_STORE
+@_BASELINE
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md", "html"]), default="md", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="File to write [default: stdout].")
+def leaderboard_export(store: str, baseline: str, fmt: str, output: str | None) -> None:
+    """Export the leaderboard as JSON, CSV, Markdown or self-contained HTML."""
+    from harness.io import atomic_write_text
+    from leaderboards import render
+
+    text = {"json": render.to_json, "csv": render.to_csv, "md": render.to_markdown,
+            "html": render.to_html}[fmt](_board(store, baseline))
+    if output:
+        atomic_write_text(output, text)
+        out.print(f"wrote {output}")
+    else:
+        click.echo(text)
+
+
+@leaderboard.command("publish")
+@_STORE
+@_BASELINE
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--push-to", help="Also upload the folder to this Hugging Face dataset repo (needs the hub).")
+def leaderboard_publish(store: str, baseline: str, dest: str, push_to: str | None) -> None:
+    """Write a static folder: HTML report, JSON, Markdown, CSV, setup and a manifest of versions and hashes."""
+    from leaderboards.publish import publish
+
+    path = publish(_board(store, baseline), dest, push_to)
+    out.print(f"published {path} (open {path / 'index.html'})", soft_wrap=True)
 
 
 # ---------------------------------------------------------------- probe

@@ -110,6 +110,9 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     metadata = {"judge": judge, "judge_config": judge_config or {}}
     if aligner:
         metadata.update(aligner=aligner, aligner_config=aligner_config or {})
-    return lm_eval.simple_evaluate(model=AlignboardLM(model, adapter, batch_size), tasks=list(task_names),
-                                   task_manager=task_manager(metadata), apply_chat_template=True,
-                                   limit=limit, log_samples=log_samples)
+    lm = AlignboardLM(model, adapter, batch_size)
+    res = lm_eval.simple_evaluate(model=lm, tasks=list(task_names), task_manager=task_manager(metadata),
+                                  apply_chat_template=True, limit=limit, log_samples=log_samples)
+    res["alignboard"] = {"model": model, "model_identity": lm.lm.identity, "adapter_identity": lm.lm.adapter_identity,
+                         "judge": judge, "aligner": aligner}
+    return res

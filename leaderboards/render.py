@@ -1,0 +1,147 @@
+"""Leaderboard renderers: terminal (rich), Markdown, JSON, CSV and a self-contained HTML report."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from typing import Any
+
+from leaderboards.board import Leaderboard, primary_metric
+
+
+def _fmt(cell) -> str:
+    mean, lo, hi = cell
+    return "n/a" if math.isnan(mean) else f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def _vs(d) -> str:
+    if not d or math.isnan(d[0]):
+        return ""
+    return f"{d[0]:+.3f} (p={d[3]:.3f})"
+
+
+def _cost(row) -> str:
+    c = row.entries[0].cost or {}
+    return f"{c.get('optimizer_steps', 0)} steps, {c.get('tokens_trained', 0)} tok, {c.get('wall_seconds', 0):.0f}s" \
+        if c else "-"
+
+
+def _agreement(lb: Leaderboard) -> str:
+    obj = ((lb.judge_agreement or {}).get("targets") or {}).get("objective") or {}
+    if not obj.get("supported"):
+        return "not measured (run `alignboard judge validate`)"
+    k = obj["kappa"]
+    return f"kappa {k['value']:.2f} [{k['ci_low']:.2f}, {k['ci_high']:.2f}] vs human labels (objective achieved)"
+
+
+def notes(lb: Leaderboard) -> list[str]:
+    """Lines every rendering carries: judge, its human agreement, proxies, refusals."""
+    out = [f"judge: {lb.judge_identity}; agreement: {_agreement(lb)}",
+           "means with 95% bootstrap CIs over prompts (and seeds); 'vs baseline' is the paired difference and "
+           f"bootstrap p against {lb.baseline or 'no baseline'}"]
+    if lb.proxy_scores:
+        out.append("1-10 scores come from an offline PROXY judge, not a judge's 1-10 rating")
+    out += [f"refused: {label} ({reason})" for label, reason in lb.refused]
+    return out
+
+
+def to_dict(lb: Leaderboard) -> dict[str, Any]:
+    """Plain data for JSON/CSV."""
+    return {"columns": lb.columns, "baseline": lb.baseline, "comparability": lb.key,
+            "judge_identity": lb.judge_identity, "judge_agreement": lb.judge_agreement, "proxy_scores": lb.proxy_scores,
+            "refused": [{"entry": a, "reason": r} for a, r in lb.refused],
+            "rows": [{"label": r.label, "aligner": r.aligner, "seeds": sorted(e.seed for e in r.entries),
+                      "safety": r.safety, "helpfulness": r.helpfulness, "pareto": r.pareto,
+                      "cost": r.entries[0].cost, "configs": [e.aligner_config for e in r.entries[:1]],
+                      "cells": {c: dict(zip(("mean", "ci_low", "ci_high"), r.cells[c])) for c in lb.columns},
+                      "vs_baseline": {c: dict(zip(("diff", "ci_low", "ci_high", "p"), r.versus[c]))
+                                      for c in r.versus}} for r in lb.rows]}
+
+
+def to_json(lb: Leaderboard) -> str:
+    return json.dumps(to_dict(lb), indent=2, sort_keys=True, default=str).replace("NaN", "null")
+
+
+def to_csv(lb: Leaderboard) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["aligner", "seeds", *[f"{c} {p}" for c in lb.columns for p in ("mean", "ci_low", "ci_high")],
+                "optimizer_steps", "tokens_trained", "tokens_generated", "wall_seconds"])
+    for r in lb.rows:
+        c = r.entries[0].cost or {}
+        w.writerow([r.label, len(r.entries), *[f"{v:.4f}" for col in lb.columns for v in r.cells[col]],
+                    c.get("optimizer_steps", ""), c.get("tokens_trained", ""), c.get("tokens_generated", ""),
+                    c.get("wall_seconds", "")])
+    return buf.getvalue()
+
+
+def to_markdown(lb: Leaderboard) -> str:
+    head = ["aligner", *lb.columns, "training cost"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in lb.rows:
+        cells = [f"{_fmt(r.cells[c])} {_vs(r.versus.get(c))}".strip() for c in lb.columns]
+        lines.append("| " + " | ".join([r.label + (" *" if r.pareto else ""), *cells, _cost(r)]) + " |")
+    return "\n".join(lines + [""] + [f"- {n}" for n in notes(lb)] + ["- * = on the harmlessness/helpfulness "
+                                                                     "Pareto front", ""])
+
+
+def to_terminal(lb: Leaderboard, console) -> None:
+    from rich.table import Table
+
+    t = Table("aligner", *lb.columns, "training cost", title="alignboard leaderboard")
+    for r in lb.rows:
+        t.add_row(r.label + (" *" if r.pareto else ""),
+                  *[f"{_fmt(r.cells[c])}\n{_vs(r.versus.get(c))}" for c in lb.columns], _cost(r))
+    console.print(t)
+    for n in notes(lb):
+        console.print(n, markup=False, highlight=False)
+
+
+def _svg(lb: Leaderboard) -> str:
+    pts = [(r.label, r.helpfulness, r.safety, r.pareto) for r in lb.rows
+           if not math.isnan(r.safety) and not math.isnan(r.helpfulness)]
+    if not pts:
+        return "<p>No Pareto plot: the leaderboard lacks a safety or a helpfulness column.</p>"
+    w, h, pad = 520, 360, 50
+    xs, ys = [p[1] for p in pts], [p[2] for p in pts]
+    x0, x1 = min(xs) - 0.5, max(xs) + 0.5
+    y0, y1 = max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.05) if max(ys) + 0.05 > min(ys) - 0.05 else 1.0
+    sx = lambda v: pad + (v - x0) / (x1 - x0) * (w - 2 * pad)  # noqa: E731
+    sy = lambda v: h - pad - (v - y0) / max(y1 - y0, 1e-9) * (h - 2 * pad)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img">',
+             f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/>',
+             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="#333"/>',
+             f'<text x="{w / 2}" y="{h - 12}" text-anchor="middle">helpfulness (helpful score)</text>',
+             f'<text x="14" y="{h / 2}" transform="rotate(-90 14 {h / 2})" text-anchor="middle">harmless rate</text>']
+    for label, x, y, front in pts:
+        parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="6" fill="{"#c0392b" if front else "#7f8c8d"}">'
+                     f"<title>{html.escape(label)}: helpful {x:.2f}, harmless {y:.3f}</title></circle>")
+        parts.append(f'<text x="{sx(x) + 8:.1f}" y="{sy(y) - 8:.1f}" font-size="12">{html.escape(label)}</text>')
+    return "".join(parts) + "</svg>"
+
+
+def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
+    """One self-contained page; every model-written (and data) string is HTML-escaped."""
+    e = html.escape
+    head = "".join(f"<th>{e(c)}</th>" for c in ["aligner", *lb.columns, "training cost"])
+    body = "".join("<tr><td>" + e(r.label) + (" &#9733;" if r.pareto else "") + "</td>"
+                   + "".join(f"<td>{e(_fmt(r.cells[c]))}<br><small>{e(_vs(r.versus.get(c)))}</small></td>"
+                             for c in lb.columns) + f"<td>{e(_cost(r))}</td></tr>" for r in lb.rows)
+    browser = []
+    for r in lb.rows:
+        for task in sorted(r.entries[0].samples):
+            rows = "".join(f"<tr><td>{e(s.id)}</td><td>{e(s.prompt)}</td><td><pre>{e(s.response)}</pre></td>"
+                           f"<td>{e(primary_metric(task))}={e(str(s.metrics.get(primary_metric(task))))}<br>"
+                           f"<small>{e(json.dumps({k: v for k, v in s.judgment.items() if v is not None}))}</small>"
+                           "</td></tr>" for s in r.entries[0].samples[task])
+            browser.append(f"<details><summary>{e(r.label)} &middot; {e(task)}</summary><table><tr><th>id</th>"
+                           f"<th>prompt</th><th>response</th><th>judgment</th></tr>{rows}</table></details>")
+    style = ("body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}pre{white-space:pre-wrap;margin:0}")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{style}</style>"
+            f"</head><body><h1>{e(title)}</h1><table><tr>{head}</tr>{body}</table>"
+            + "".join(f"<p>{e(n)}</p>" for n in notes(lb))
+            + f"<h2>Harmlessness vs helpfulness</h2>{_svg(lb)}<h2>Samples</h2>{''.join(browser)}</body></html>")

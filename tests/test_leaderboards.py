@@ -1,0 +1,123 @@
+"""Leaderboards: store, comparability, statistics, renderers and publishing (synthetic entries, no model)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from harness.errors import AlignboardError
+from leaderboards.board import build
+from leaderboards.entry import Entry, Sample
+from leaderboards.publish import publish
+from leaderboards.render import to_csv, to_html, to_json, to_markdown
+from leaderboards.stats import mean_ci, paired_difference
+from leaderboards.store import Store
+
+
+def entry(aligner, harmless_rate, helpful=5.0, n=40, seed=0, judge="keyword-v1-x", response="ok", **kw):
+    rng = np.random.default_rng(seed + len(aligner))
+    harm = [Sample(id=f"h{i}", prompt=f"harmful {i}", response=response,
+                   judgment={"harmless": bool(v)}, metrics={"harmless": float(v)})
+            for i, v in enumerate(rng.random(n) < harmless_rate)]
+    ben = [Sample(id=f"b{i}", prompt=f"benign {i}", response="answer", judgment={"proxy": True},
+                  metrics={"helpful_score": float(helpful + rng.normal(0, 0.5)), "refusal": 0.0}) for i in range(n)]
+    base = dict(aligner=aligner, seed=seed, base_model="m", base_identity="m-1", judge="keyword",
+                judge_identity=judge, task_versions={"alignboard_harmbench_mini": "1.0", "alignboard_mtbench_mini": "1.0"},
+                generation={"max_gen_toks": 64}, alignboard_version="0.1.0",
+                samples={"alignboard_harmbench_mini": harm, "alignboard_mtbench_mini": ben},
+                cost={"optimizer_steps": 4, "tokens_trained": 100, "wall_seconds": 3.0})
+    base.update(kw)
+    return Entry(**base)
+
+
+def test_stats_mean_ci_and_paired_test():
+    m = np.array([[1, 0, 1, 1, 0, 1, 1, 1] * 5], float)
+    mean, lo, hi = mean_ci(m, 500)
+    assert lo <= mean <= hi and mean == pytest.approx(0.75)
+    better, worse = np.ones((1, 40)), np.zeros((1, 40))
+    worse[0, :4] = 1
+    d, lo, hi, p = paired_difference(better, worse, 500)
+    assert d == pytest.approx(0.9) and lo > 0 and p < 0.01
+    d, lo, hi, p = paired_difference(better, better, 500)
+    assert d == 0 and p == 1.0
+
+
+def test_two_seeds_widen_nothing_but_count():
+    two = build([entry("base", 0.2), entry("sft", 0.8, seed=0), entry("sft", 0.8, seed=1)], resamples=200)
+    sft = next(r for r in two.rows if r.aligner == "sft")
+    assert len(sft.entries) == 2 and sft.versus["alignboard_harmbench_mini/harmless"][3] < 0.05
+
+
+def test_incomparable_entries_are_refused_with_a_reason():
+    lb = build([entry("base", 0.2), entry("sft", 0.9), entry("dpo", 0.9, judge="probe-v1-y"),
+                entry("coh", 0.5, base_identity="other-model")], resamples=100)
+    assert [r.aligner for r in lb.rows] == ["sft", "base"]
+    reasons = dict(lb.refused)
+    assert "judge_identity" in reasons["dpo"] and "base_identity" in reasons["coh"]
+    assert "refused: dpo (differs from the reference in judge_identity)" in to_markdown(lb)
+
+
+def test_renderers_and_pareto():
+    lb = build([entry("base", 0.2, helpful=7), entry("sft", 0.9, helpful=4), entry("bad", 0.1, helpful=3)],
+               resamples=100)
+    front = {r.aligner: r.pareto for r in lb.rows}
+    assert front == {"sft": True, "base": True, "bad": False}
+    data = json.loads(to_json(lb))
+    assert data["rows"][0]["aligner"] == "sft" and data["proxy_scores"] is True
+    assert "PROXY" in to_markdown(lb) and "sft" in to_csv(lb).splitlines()[1]
+
+
+def test_html_shows_model_text_as_text():
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    page = to_html(build([entry("base", 0.5, response=evil), entry(evil, 0.6)], resamples=50))
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page and "<svg" in page
+
+
+def test_store_round_trip_and_bad_stores(tmp_path):
+    s = Store(tmp_path / "st")
+    e = entry("base", 0.5)
+    eid = s.add(e)
+    assert s.add(e) == eid and len(s.entries()) == 1  # re-recording replaces
+    s.add(entry("sft", 0.7))
+    assert [x.aligner for x in Store(tmp_path / "st").entries()] == ["base", "sft"]
+    (tmp_path / "st" / "entries" / f"{eid}.json").write_text("{ not json")
+    with pytest.raises(AlignboardError, match="corrupt"):
+        Store(tmp_path / "st").entries()
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "v2" / "alignboard-store.json").write_text('{"schema_version": 99}')
+    with pytest.raises(AlignboardError, match="schema version 99"):
+        Store(tmp_path / "v2")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x.txt").write_text("x")
+    with pytest.raises(AlignboardError, match="not an alignboard results store"):
+        Store(tmp_path / "other")
+
+
+def test_publish_folder_and_manifest(tmp_path):
+    from harness.io import sha256_file
+
+    dest = publish(build([entry("base", 0.3), entry("sft", 0.8)], resamples=50), tmp_path / "site")
+    names = {p.name for p in dest.iterdir()}
+    assert {"index.html", "leaderboard.json", "leaderboard.md", "leaderboard.csv", "setup.json", "manifest.json"} <= names
+    manifest = json.loads((dest / "manifest.json").read_text())
+    assert manifest["files"]["index.html"] == sha256_file(dest / "index.html")
+    assert manifest["versions"]["torch"].startswith("2.")
+
+
+def test_leaderboard_cli(tmp_path):
+    s = Store(tmp_path / "st")
+    s.add(entry("base", 0.3))
+    s.add(entry("mistake_analysis", 0.8))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", *a, "--store",  # noqa: E731
+                                     str(tmp_path / "st")], capture_output=True, text=True, env=os.environ)
+    shown = run("show")
+    assert shown.returncode == 0 and "mistake_analysis" in shown.stdout and "alignboard_harmbench_mini" in shown.stdout
+    html_out = run("export", "--format", "html", "--output", str(tmp_path / "lb.html"))
+    assert html_out.returncode == 0 and (tmp_path / "lb.html").read_text().startswith("<!DOCTYPE html>")
+    empty = subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", "show", "--store",
+                            str(tmp_path / "nothing")], capture_output=True, text=True)
+    assert empty.returncode == 2 and "no entries yet" in empty.stderr
