@@ -153,6 +153,11 @@ def home() -> Path:
     return Path(os.environ.get("ALIGNBOARD_HOME") or Path.home() / ".cache" / "alignboard")
 
 
+def cache_dir() -> Path:
+    """Where generations and judgments are cached: ``$ALIGNBOARD_CACHE``, default ``$ALIGNBOARD_HOME/cache``."""
+    return Path(os.environ.get("ALIGNBOARD_CACHE") or home() / "cache")
+
+
 def _asset_dir(name: str) -> Path:
     return home() / "assets" / name
 

@@ -429,6 +429,40 @@ def leaderboard_publish(store: str, baseline: str, dest: str, push_to: str | Non
     out.print(f"published {path} (open {path / 'index.html'})", soft_wrap=True)
 
 
+# ---------------------------------------------------------------- run / demo
+def _run_spec(spec_name: str, root: str | None, dry_run: bool) -> None:
+    from pathlib import Path
+
+    from harness.runner import run
+    from harness.spec import load_spec
+    from leaderboards.render import to_terminal
+
+    spec = load_spec(spec_name)
+    folder = Path(root or f"runs/{spec.name}")
+    board = run(spec, folder, log=lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True),
+                dry_run=dry_run)
+    if board is not None:
+        to_terminal(board, Console(width=max(out.width, 160)))
+        out.print(f"HTML report: {folder / 'leaderboard' / 'index.html'}", soft_wrap=True)
+
+
+@cli.command("run")
+@click.argument("spec")
+@click.option("--root", type=click.Path(file_okay=False), help="Run folder [default: runs/<spec name>].")
+@click.option("--dry-run", is_flag=True, help="Print the stage plan and what is already cached.")
+def run_cmd(spec: str, root: str | None, dry_run: bool) -> None:
+    """Run a benchmark spec (TOML file or preset name): train, evaluate, rank, publish."""
+    _run_spec(spec, root, dry_run)
+
+
+@cli.command()
+@click.option("--root", type=click.Path(file_okay=False), help="Run folder [default: runs/demo].")
+@click.option("--dry-run", is_flag=True, help="Print the stage plan and what is already cached.")
+def demo(root: str | None, dry_run: bool) -> None:
+    """The offline demo: all seven aligners on the embedded model, ending with the leaderboard."""
+    _run_spec("demo", root, dry_run)
+
+
 # ---------------------------------------------------------------- probe
 @cli.group()
 def probe() -> None:

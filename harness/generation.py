@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence, Union
 
-from harness.assets import home
+from harness.assets import cache_dir
 from harness.io import stable_hash
 from harness.models import LoadedModel
 
@@ -43,7 +43,7 @@ class GenerationCache:
     """Generated texts keyed by (model, adapter, prompt, settings), in one SQLite file."""
 
     def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path else home() / "cache" / "generations.sqlite"
+        self.path = Path(path) if path else cache_dir() / "generations.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path)
         self._db.execute("CREATE TABLE IF NOT EXISTS gen (key TEXT PRIMARY KEY, text TEXT NOT NULL)")

@@ -55,7 +55,9 @@ def to_dict(lb: Leaderboard) -> dict[str, Any]:
             "refused": [{"entry": a, "reason": r} for a, r in lb.refused],
             "rows": [{"label": r.label, "aligner": r.aligner, "seeds": sorted(e.seed for e in r.entries),
                       "safety": r.safety, "helpfulness": r.helpfulness, "pareto": r.pareto,
-                      "cost": r.entries[0].cost, "configs": [e.aligner_config for e in r.entries[:1]],
+                      # wall time is left out: the JSON of a resumed run equals an uninterrupted one
+                      "cost": {k: v for k, v in (r.entries[0].cost or {}).items() if k != "wall_seconds"},
+                      "configs": [e.aligner_config for e in r.entries[:1]],
                       "cells": {c: dict(zip(("mean", "ci_low", "ci_high"), r.cells[c])) for c in lb.columns},
                       "vs_baseline": {c: dict(zip(("diff", "ci_low", "ci_high", "p"), r.versus[c]))
                                       for c in r.versus}} for r in lb.rows]}

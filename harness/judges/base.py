@@ -17,7 +17,7 @@ from typing import Any, Optional, Sequence
 
 from pydantic import BaseModel
 
-from harness.assets import home
+from harness.assets import cache_dir
 from harness.config import Component
 from harness.io import stable_hash
 from harness.registry import Registry
@@ -80,7 +80,7 @@ class JudgmentCache:
     """Judgments keyed by (judge identity, prompt, response, prompt kind), in one SQLite file."""
 
     def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path else home() / "cache" / "judgments.sqlite"
+        self.path = Path(path) if path else cache_dir() / "judgments.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path)
         self._db.execute("CREATE TABLE IF NOT EXISTS j (key TEXT PRIMARY KEY, judgment TEXT NOT NULL)")

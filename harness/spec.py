@@ -1,0 +1,98 @@
+"""Benchmark spec files (TOML), validated once, with errors that name the field."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from aligners.api import DEMO_BUDGET, Budget
+from harness.config import validated
+from harness.errors import AlignboardError
+
+PRESETS = Path(__file__).parent / "presets"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSpec(_Strict):
+    base: str = Field("smollm2-135m-instruct", description="embedded model name, local folder or hub id")
+
+
+class DataSpec(_Strict):
+    split_sources: list[str] = ["advbench", "donotanswer", "answer_pairs"]
+    eval_sources: list[str] = ["harmbench", "strongreject", "mtbench", "overrefusal"]
+    eval_fraction: float = Field(0.5, gt=0, lt=1)
+    responses: Literal["self", "dataset"] = "self"
+
+
+class AlignerSpec(_Strict):
+    name: str
+    config: dict[str, Any] = {}
+
+
+class EvalSpec(_Strict):
+    tasks: list[str] = ["alignboard_safety_mini", "alignboard_helpfulness_mini"]
+    judge: str = "probe"
+    judge_config: dict[str, Any] = {}
+    limit: Optional[int] = Field(None, ge=1)
+    batch_size: int = Field(32, ge=1)
+    baseline: str = "base"
+
+
+class Spec(_Strict):
+    """One head-to-head benchmark."""
+
+    name: str
+    model: ModelSpec = ModelSpec()
+    data: DataSpec = DataSpec()
+    budget: Budget = DEMO_BUDGET
+    aligners: list[AlignerSpec]
+    seeds: list[int] = [0]
+    eval: EvalSpec = EvalSpec()
+
+    @field_validator("aligners")
+    @classmethod
+    def _some(cls, v):
+        if not v:
+            raise ValueError("list at least one aligner")
+        return v
+
+    def check_names(self) -> None:
+        """Unknown aligner, judge, dataset or task: a one-line error listing the known ones."""
+        from aligners.api import get_aligner
+        from harness.data.sources import get_source
+        from harness.evaluation import known_tasks
+        from harness.judges import get_judge
+
+        for a in self.aligners:
+            get_aligner(a.name, **a.config)
+        for s in self.data.split_sources + self.data.eval_sources:
+            get_source(s)
+        get_judge(self.eval.judge, **self.eval.judge_config)
+        known = known_tasks()
+        for t in self.eval.tasks:
+            if t not in known:
+                raise AlignboardError(f"unknown task {t!r} in eval.tasks; known: {', '.join(known)}")
+
+
+def load_spec(path_or_preset: str) -> Spec:
+    """A spec from a TOML file, or a shipped preset by name (demo, paper)."""
+    p = Path(path_or_preset)
+    if not p.is_file():
+        preset = PRESETS / f"{path_or_preset}.toml"
+        if not preset.is_file():
+            names = ", ".join(sorted(x.stem for x in PRESETS.glob("*.toml")))
+            raise AlignboardError(f"no spec file {path_or_preset!r}; give a TOML path or a preset: {names}")
+        p = preset
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise AlignboardError(f"{p} is not valid TOML: {e}") from None
+    spec = validated(Spec, f"spec {p}", data)
+    spec.check_names()
+    return spec
