@@ -8,13 +8,13 @@ everywhere.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence, Union
 
 from harness.assets import cache_dir
 from harness.io import stable_hash
+from harness.kvstore import KVStore
 from harness.models import LoadedModel
 
 Prompt = Union[str, Sequence[dict]]  # a user message, or a list of chat messages
@@ -39,28 +39,11 @@ class GenerationSettings:
         return d
 
 
-class GenerationCache:
+class GenerationCache(KVStore):
     """Generated texts keyed by (model, adapter, prompt, settings), in one SQLite file."""
 
     def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path else cache_dir() / "generations.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS gen (key TEXT PRIMARY KEY, text TEXT NOT NULL)")
-
-    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
-        """Cached texts for whichever of ``keys`` are present."""
-        out = {}
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i : i + 500])
-            q = f"SELECT key, text FROM gen WHERE key IN ({','.join('?' * len(chunk))})"
-            out.update(self._db.execute(q, chunk).fetchall())
-        return out
-
-    def put_many(self, items: dict[str, str]) -> None:
-        """Store texts; one transaction, so a kill never leaves a partial row."""
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO gen VALUES (?, ?)", list(items.items()))
+        super().__init__(path or cache_dir() / "generations.sqlite")
 
 
 def _messages(prompt: Prompt, system_prompt: str | None) -> list[dict]:

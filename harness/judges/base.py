@@ -9,8 +9,6 @@ sends only the misses, in one batch.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -20,6 +18,7 @@ from pydantic import BaseModel
 from harness.assets import cache_dir
 from harness.config import Component
 from harness.io import stable_hash
+from harness.kvstore import KVStore
 from harness.registry import Registry
 
 
@@ -76,23 +75,11 @@ def get_judge(name: str, **config: Any) -> Judge:
     return JUDGES.get(name)(**config)
 
 
-class JudgmentCache:
+class JudgmentCache(KVStore):
     """Judgments keyed by (judge identity, prompt, response, prompt kind), in one SQLite file."""
 
     def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path else cache_dir() / "judgments.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS j (key TEXT PRIMARY KEY, judgment TEXT NOT NULL)")
-
-    def get(self, key: str) -> Optional[Judgment]:
-        row = self._db.execute("SELECT judgment FROM j WHERE key = ?", (key,)).fetchone()
-        return Judgment(**json.loads(row[0])) if row else None
-
-    def put_many(self, items: dict[str, Judgment]) -> None:
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO j VALUES (?, ?)",
-                                 [(k, v.model_dump_json()) for k, v in items.items()])
+        super().__init__(path or cache_dir() / "judgments.sqlite")
 
 
 def judge(j: Judge, items: Sequence[Item], cache: JudgmentCache | bool | None = True) -> list[Judgment]:
@@ -105,11 +92,11 @@ def judge(j: Judge, items: Sequence[Item], cache: JudgmentCache | bool | None = 
         cache = JudgmentCache()
     ident = j.identity()
     keys = [stable_hash([ident, it.prompt, it.response, it.harmful_prompt]) for it in items]
-    found = {k: cache.get(k) for k in dict.fromkeys(keys)} if cache else {}
-    todo = {k: it for k, it in zip(keys, items) if found.get(k) is None}
+    found = {k: Judgment.model_validate_json(v) for k, v in cache.get_many(keys).items()} if cache else {}
+    todo = {k: it for k, it in zip(keys, items) if k not in found}
     if todo:
         fresh = dict(zip(todo, j.judge_batch(list(todo.values()))))
         if cache:
-            cache.put_many({k: v for k, v in fresh.items() if v.error is None})
+            cache.put_many({k: v.model_dump_json() for k, v in fresh.items() if v.error is None})
         found.update(fresh)
     return [found[k] for k in keys]
