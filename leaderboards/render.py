@@ -12,6 +12,11 @@ from typing import Any
 from leaderboards.board import Leaderboard, primary_metric
 
 
+def short(column: str) -> str:
+    """Display name of a column: "alignboard_harmbench_mini/harmless" -> "harmbench_mini harmless"."""
+    return column.removeprefix("alignboard_").replace("/", " ")
+
+
 def _fmt(cell) -> str:
     mean, lo, hi = cell
     return "n/a" if math.isnan(mean) else f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
@@ -81,7 +86,7 @@ def to_csv(lb: Leaderboard) -> str:
 
 
 def to_markdown(lb: Leaderboard) -> str:
-    head = ["aligner", *lb.columns, "training cost"]
+    head = ["aligner", *map(short, lb.columns), "training cost"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in lb.rows:
         cells = [f"{_fmt(r.cells[c])} {_vs(r.versus.get(c))}".strip() for c in lb.columns]
@@ -93,7 +98,7 @@ def to_markdown(lb: Leaderboard) -> str:
 def to_terminal(lb: Leaderboard, console) -> None:
     from rich.table import Table
 
-    t = Table("aligner", *lb.columns, "training cost", title="alignboard leaderboard")
+    t = Table("aligner", *map(short, lb.columns), "training cost", title="alignboard leaderboard")
     for r in lb.rows:
         t.add_row(r.label + (" *" if r.pareto else ""),
                   *[f"{_fmt(r.cells[c])}\n{_vs(r.versus.get(c))}" for c in lb.columns], _cost(r))
@@ -128,7 +133,7 @@ def _svg(lb: Leaderboard) -> str:
 def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
     """One self-contained page; every model-written (and data) string is HTML-escaped."""
     e = html.escape
-    head = "".join(f"<th>{e(c)}</th>" for c in ["aligner", *lb.columns, "training cost"])
+    head = "".join(f"<th>{e(c)}</th>" for c in ["aligner", *map(short, lb.columns), "training cost"])
     body = "".join("<tr><td>" + e(r.label) + (" &#9733;" if r.pareto else "") + "</td>"
                    + "".join(f"<td>{e(_fmt(r.cells[c]))}<br><small>{e(_vs(r.versus.get(c)))}</small></td>"
                              for c in lb.columns) + f"<td>{e(_cost(r))}</td></tr>" for r in lb.rows)

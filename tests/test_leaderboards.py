@@ -115,7 +115,7 @@ def test_leaderboard_cli(tmp_path):
     run = lambda *a: subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", *a, "--store",  # noqa: E731
                                      str(tmp_path / "st")], capture_output=True, text=True, env=os.environ)
     shown = run("show")
-    assert shown.returncode == 0 and "mistake_analysis" in shown.stdout and "alignboard_harmbench_mini" in shown.stdout
+    assert shown.returncode == 0 and "mistake_analysis" in shown.stdout and "harmbench_mini harmless" in shown.stdout
     html_out = run("export", "--format", "html", "--output", str(tmp_path / "lb.html"))
     assert html_out.returncode == 0 and (tmp_path / "lb.html").read_text().startswith("<!DOCTYPE html>")
     empty = subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", "show", "--store",
