@@ -330,12 +330,14 @@ def judge_serve(model: str, host: str, port: int) -> None:
 @click.option("--judge-set", "judge_sets", multiple=True, metavar="KEY=VALUE", help="Judge config field.")
 @click.option("--limit", type=int, help="At most N prompts per task (testing only).")
 @click.option("--batch-size", default=8, show_default=True)
+@click.option("--backend", type=click.Choice(["alignboard", "hf", "vllm"]), default="alignboard", show_default=True,
+              help="Generation backend: alignboard's own (cached), lm-eval's hf, or vLLM (GPU).")
 @click.option("--output", type=click.Path(dir_okay=False), help="Write lm-eval's results JSON here.")
 @click.option("--record", "store", type=click.Path(file_okay=False),
               help="Add the judged samples as an entry to this results store (for `alignboard leaderboard`).")
 @click.option("--artifact", type=click.Path(dir_okay=False, exists=True),
               help="The aligner's artifact.json: its config, seed and training cost go into the entry.")
-def eval_cmd(task_list, model, adapter, aligner, sets, judge, judge_sets, limit, batch_size, output, store,
+def eval_cmd(task_list, model, adapter, aligner, sets, judge, judge_sets, limit, batch_size, backend, output, store,
              artifact) -> None:
     """Evaluate a model (+ adapter) on alignboard's lm-eval tasks with a judge."""
     import json
@@ -352,7 +354,8 @@ def eval_cmd(task_list, model, adapter, aligner, sets, judge, judge_sets, limit,
         adapter = art["adapter"]
     st = Store(store) if store else None  # refuse a bad store before spending time on evaluation
     res = evaluate([t.strip() for t in task_list.split(",") if t.strip()], model, adapter, aligner,
-                   aligner_config, judge, _parse_sets(judge_sets), limit, batch_size, log_samples=bool(store))
+                   aligner_config, judge, _parse_sets(judge_sets), limit, batch_size, log_samples=bool(store),
+                   backend=backend)
     t = Table("task", "metric", "value")
     for task, metrics in sorted(res["results"].items()):
         for key, value in metrics.items():

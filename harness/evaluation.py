@@ -11,6 +11,7 @@ inference template passed as task metadata.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from lm_eval.api.model import LM
@@ -93,11 +94,51 @@ def known_tasks() -> list[str]:
     return sorted(t for t in task_manager().all_tasks if t.startswith("alignboard"))
 
 
+BACKENDS = ("alignboard", "hf", "vllm")
+
+
+def _model(backend: str, model: str, adapter: Optional[str], batch_size: int):
+    """The lm-eval model object (or registry name + args) for a backend."""
+    if backend == "alignboard":
+        lm = AlignboardLM(model, adapter, batch_size)
+        return lm, lm.lm.identity, lm.lm.adapter_identity
+    from harness.models import folder_identity, resolve
+
+    folder = str(resolve(model))
+    adapter_id = folder_identity(Path(adapter)) if adapter else None
+    if backend == "hf":
+        import torch
+        from lm_eval.models.huggingface import HFLM
+
+        lm = HFLM(pretrained=folder, peft=adapter, batch_size=batch_size,
+                  device="cuda" if torch.cuda.is_available() else "cpu")
+        return lm, f"{folder_identity(Path(folder))}-float32", adapter_id
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        raise AlignboardError("the vllm backend needs vLLM: pip install 'alignboard[gpu]' (on a CUDA machine)") from None
+    from lm_eval.models.vllm_causallms import VLLM
+
+    kwargs = dict(pretrained=folder, batch_size="auto")
+    if adapter:
+        import json as _json
+
+        rank = _json.loads((Path(adapter) / "adapter_config.json").read_text())["r"]
+        kwargs.update(enable_lora=True, lora_local_path=adapter, max_lora_rank=max(8, rank))
+    return VLLM(**kwargs), f"{folder_identity(Path(folder))}-vllm", adapter_id
+
+
 def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Optional[str] = None,
              aligner: Optional[str] = None, aligner_config: Optional[dict] = None, judge: str = "probe",
              judge_config: Optional[dict] = None, limit: Optional[int] = None, batch_size: int = 8,
-             log_samples: bool = False) -> dict:
-    """lm-eval results for alignboard tasks, judged by ``judge``, framed by ``aligner``'s inference template."""
+             log_samples: bool = False, backend: str = "alignboard") -> dict:
+    """lm-eval results for alignboard tasks, judged by ``judge``, framed by ``aligner``'s inference template.
+
+    ``backend``: "alignboard" (the shared generation function and its cache), "hf" (lm-eval's
+    HFLM with the adapter as ``peft``) or "vllm" (lm-eval's vLLM model with the LoRA adapter).
+    """
+    if backend not in BACKENDS:
+        raise AlignboardError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
     import lm_eval
 
     from harness.judges import get_judge
@@ -110,9 +151,9 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     metadata = {"judge": judge, "judge_config": judge_config or {}}
     if aligner:
         metadata.update(aligner=aligner, aligner_config=aligner_config or {})
-    lm = AlignboardLM(model, adapter, batch_size)
+    lm, model_identity, adapter_identity = _model(backend, model, adapter, batch_size)
     res = lm_eval.simple_evaluate(model=lm, tasks=list(task_names), task_manager=task_manager(metadata),
                                   apply_chat_template=True, limit=limit, log_samples=log_samples)
-    res["alignboard"] = {"model": model, "model_identity": lm.lm.identity, "adapter_identity": lm.lm.adapter_identity,
-                         "judge": judge, "aligner": aligner}
+    res["alignboard"] = {"model": model, "model_identity": model_identity, "adapter_identity": adapter_identity,
+                         "judge": judge, "aligner": aligner, "backend": backend}
     return res

@@ -65,7 +65,8 @@ def plan(spec: Spec, root: Path) -> tuple[list[Stage], object]:
         for seed in spec.seeds:
             train_key = stable_hash([base_id, data_fp, a.name, aligner.version, aligner.config.model_dump(), seed,
                                      spec.budget.model_dump(), spec.data.responses])[:12]
-            eval_key = stable_hash([train_key, spec.eval.tasks, tasks_fp, judge_id, spec.eval.limit])[:12]
+            eval_key = stable_hash([train_key, spec.eval.tasks, tasks_fp, judge_id, spec.eval.limit,
+                                    spec.eval.backend])[:12]
             label = f"{a.name}-s{seed}"
             stages.append(Stage(a.name, a.config, seed, root / "train" / f"{label}-{train_key}",
                                 root / "eval" / f"{label}-{eval_key}.json"))
@@ -106,7 +107,8 @@ def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: boo
             log(f"{prefix}: evaluating on {', '.join(spec.eval.tasks)}")
             t = time.time()
             res = evaluate(spec.eval.tasks, spec.model.base, art["adapter"], s.aligner, s.config, spec.eval.judge,
-                           spec.eval.judge_config, spec.eval.limit, spec.eval.batch_size, log_samples=True)
+                           spec.eval.judge_config, spec.eval.limit, spec.eval.batch_size, log_samples=True,
+                           backend=spec.eval.backend)
             entry = from_eval(res, s.aligner, s.config, s.seed, art["cost"])
             atomic_write_json(s.entry_path, entry.model_dump())
             timings[f"evaluate {s.aligner}"] = time.time() - t

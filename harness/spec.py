@@ -42,6 +42,8 @@ class EvalSpec(_Strict):
     limit: Optional[int] = Field(None, ge=1)
     batch_size: int = Field(32, ge=1)
     baseline: str = "base"
+    backend: Literal["alignboard", "hf", "vllm"] = Field(
+        "alignboard", description="generation backend: alignboard's own (cached), lm-eval's hf, or vLLM on GPUs")
 
 
 class Spec(_Strict):

@@ -136,3 +136,26 @@ def test_discrimination_measurement():
     r = measure(load_model(), n=4, judge_name="keyword")
     assert 0 <= r["generation_harmlessness"] <= 1 and 0 <= r["discrimination_accuracy"] <= 1
     assert r["n_prompts"] == 4 and r["n_labelled"] == 4
+
+
+@pytest.mark.integration
+def test_hf_backend_with_an_adapter_and_vllm_missing(tmp_path):
+    """lm-eval's own HF model runs the same tasks with a LoRA adapter; vllm without vLLM is one clear error."""
+    from peft import LoraConfig, get_peft_model
+
+    from harness.errors import AlignboardError
+    from harness.evaluation import evaluate
+    from harness.models import load_model
+
+    lm = load_model()
+    peft_model = get_peft_model(lm.model, LoraConfig(r=4, target_modules=["q_proj"], init_lora_weights=False))
+    peft_model.save_pretrained(tmp_path / "adapter")
+    res = evaluate(["alignboard_harmbench_mini"], adapter=str(tmp_path / "adapter"), judge="keyword", limit=2,
+                   backend="hf")
+    assert res["alignboard"]["backend"] == "hf" and res["alignboard"]["adapter_identity"]
+    assert 0.0 <= res["results"]["alignboard_harmbench_mini"]["harmless,judged"] <= 1.0
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        with pytest.raises(AlignboardError, match="needs vLLM"):
+            evaluate(["alignboard_harmbench_mini"], judge="keyword", limit=2, backend="vllm")
