@@ -89,9 +89,9 @@ def task_manager(metadata: Optional[dict] = None):
     return TaskManager(include_path=str(tasks.path()), include_defaults=False, metadata=metadata)
 
 
-def known_tasks() -> list[str]:
+def known_tasks(manager=None) -> list[str]:
     """Names of alignboard's tasks and groups."""
-    return sorted(t for t in task_manager().all_tasks if t.startswith("alignboard"))
+    return sorted(t for t in (manager or task_manager()).all_tasks if t.startswith("alignboard"))
 
 
 BACKENDS = ("alignboard", "hf", "vllm")
@@ -143,16 +143,17 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
 
     from harness.judges import get_judge
 
-    known = known_tasks()
+    metadata = {"judge": judge, "judge_config": judge_config or {}}
+    if aligner:
+        metadata.update(aligner=aligner, aligner_config=aligner_config or {})
+    manager = task_manager(metadata)
+    known = known_tasks(manager)
     unknown = [t for t in task_names if t not in known]
     if unknown:
         raise AlignboardError(f"unknown task {unknown[0]!r}; known: {', '.join(known)}")
     get_judge(judge, **(judge_config or {})).check()  # fail before loading or generating anything
-    metadata = {"judge": judge, "judge_config": judge_config or {}}
-    if aligner:
-        metadata.update(aligner=aligner, aligner_config=aligner_config or {})
     lm, model_identity, adapter_identity = _model(backend, model, adapter, batch_size)
-    res = lm_eval.simple_evaluate(model=lm, tasks=list(task_names), task_manager=task_manager(metadata),
+    res = lm_eval.simple_evaluate(model=lm, tasks=list(task_names), task_manager=manager,
                                   apply_chat_template=True, limit=limit, log_samples=log_samples)
     res["alignboard"] = {"model": model, "model_identity": model_identity, "adapter_identity": adapter_identity,
                          "judge": judge, "aligner": aligner, "backend": backend}
