@@ -115,7 +115,7 @@ def _svg(lb: Leaderboard) -> str:
     w, h, pad = 520, 360, 50
     xs, ys = [p[1] for p in pts], [p[2] for p in pts]
     x0, x1 = min(xs) - 0.5, max(xs) + 0.5
-    y0, y1 = max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.05) if max(ys) + 0.05 > min(ys) - 0.05 else 1.0
+    y0, y1 = max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.05)
     sx = lambda v: pad + (v - x0) / (x1 - x0) * (w - 2 * pad)  # noqa: E731
     sy = lambda v: h - pad - (v - y0) / max(y1 - y0, 1e-9) * (h - 2 * pad)  # noqa: E731
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img">',
