@@ -20,6 +20,9 @@ from harness.io import atomic_write_json, sha256_file, stable_hash
 from harness.spec import Spec
 
 
+_CHEAP_TO_VALIDATE = ("keyword", "probe")  # offline judges measured automatically when first used
+
+
 @dataclass
 class Stage:
     """One (aligner, seed): where its training and evaluation outputs live and whether they exist."""
@@ -91,7 +94,13 @@ def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: boo
     store = Store(root / "store")
     from harness.judges import get_judge
 
-    get_judge(spec.eval.judge, **spec.eval.judge_config).check()  # before any training or generation
+    judge = get_judge(spec.eval.judge, **spec.eval.judge_config)
+    judge.check()  # before any training or generation
+    from harness.judges.validate import stored_agreement, validate
+
+    if judge.name in _CHEAP_TO_VALIDATE and stored_agreement(judge.identity()) is None:
+        log(f"measuring {judge.identity()} against the human-labelled holdout")
+        validate(judge)  # so every entry carries the judge's human agreement
     timings: dict[str, float] = {}
     for i, s in enumerate(stages, 1):
         prefix = f"[{i}/{len(stages)}] {s.aligner} seed {s.seed}"

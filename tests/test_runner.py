@@ -79,6 +79,7 @@ def test_killed_runs_resume_to_the_same_leaderboard(tmp_path):
     assert clean.wait() == 0, clean.communicate()[1][-3000:]
     expected = (tmp_path / "clean" / "leaderboard" / "leaderboard.json").read_text()
     assert {r["aligner"] for r in json.loads(expected)["rows"]} == {"base", "sft"}
+    assert json.loads(expected)["judge_agreement"]["targets"]["refusal"]["supported"]  # measured, shown
 
     # killed during training (sft's folder exists, its artifact does not), then resumed
     root = tmp_path / "killed-train"
