@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Optional, Sequence
 
 from harness.assets import home
+from harness.data.records import fixed_sample
 from harness.io import atomic_write_json
 from harness.judges.base import Item, Judge, judge
 from harness.judges.labels import HOLDOUT_SHARE, TARGETS, labelled, positive
@@ -31,7 +31,7 @@ def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[
     for target in targets:
         rows = labelled(target, "holdout")
         if limit:  # a fixed, seed-free subsample so repeated runs agree
-            rows = sorted(rows, key=lambda r: hashlib.sha256(r.id.encode()).hexdigest())[:limit]
+            rows = fixed_sample(rows, limit)
         judgments = judge(j, [Item(r.prompt, r.response, True) for r in rows])
         predictions, scores = _predictions(target, judgments)
         if not predictions:

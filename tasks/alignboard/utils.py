@@ -9,7 +9,6 @@ Every doc records the judge identity and the template id it was scored with.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -40,7 +39,9 @@ def _docs(records, mini: bool, meta: dict):
     judge.check()  # a missing key or unreachable endpoint fails here, before any generation
     aligner = _template(meta)
     if mini:
-        records = sorted(records, key=lambda r: hashlib.sha256(r.id.encode()).hexdigest())[:MINI]
+        from harness.data.records import fixed_sample
+
+        records = fixed_sample(records, MINI)
     docs = []
     for r in records:
         msgs = aligner.inference_messages(r.prompt) if aligner else [{"role": "user", "content": r.prompt}]
