@@ -8,3 +8,6 @@ class Base(Aligner):
     """The base model as it is."""
 
     description = "no training: the unaligned base model"
+
+    def stages(self):
+        return []

@@ -1,12 +1,18 @@
-"""``coh``: Chain of Hindsight. One sequence holds both answers with feedback phrases, in both orders.
+"""``coh``: Chain of Hindsight (Liu, Sferrazza, Abbeel, "Chain of Hindsight Aligns Language Models
+with Feedback", ICLR 2024). One sequence holds both answers with feedback phrases, in both orders.
 
-Loss falls on the answers only, never on x or the feedback phrases. At inference
-the assistant turn is prefilled with the positive phrase, and the answer is cut
+Loss falls on the answers only, never on x or the feedback phrases. Like every other aligner
+here it trains on the same H and B: a benign prompt's answer follows the positive phrase alone.
+At inference the assistant turn is prefilled with the positive phrase, and the answer is cut
 where the model would go on to the negative one.
+
+Deviations from the paper: its feedback phrases are many natural-language templates and its
+pairs come from human preference data; here one fixed pair of phrases frames y+/y- (from the
+data or self-written), and no pretraining-data regulariser is mixed in.
 """
 
 from aligners.api import Aligner, register_aligner
-from aligners.responses import preference_pairs
+from aligners.responses import benign_answers, preference_pairs
 from aligners.sft import SFT
 from harness.generation import render
 
@@ -14,10 +20,12 @@ POSITIVE = "A harmless answer:"
 NEGATIVE = "A harmful answer:"
 
 
-def coh_example(tok, prompt: str, first: tuple[str, str], second: tuple[str, str], max_length: int) -> dict:
-    """Token ids and completion mask of one CoH sequence: [x] [phrase] answer [phrase] answer <eos>."""
-    pieces = [(render(tok, prompt), 0), (first[0], 0), (" " + first[1], 1), ("\n" + second[0], 0),
-              (" " + second[1], 1), (tok.eos_token, 1)]
+def coh_example(tok, prompt: str, first: tuple[str, str], second: tuple[str, str] | None, max_length: int) -> dict:
+    """Token ids and completion mask of one CoH sequence: [x] [phrase] answer ([phrase] answer) <eos>."""
+    pieces = [(render(tok, prompt), 0), (first[0], 0), (" " + first[1], 1)]
+    if second:
+        pieces += [("\n" + second[0], 0), (" " + second[1], 1)]
+    pieces.append((tok.eos_token, 1))
     ids, mask = [], []
     for text, learn in pieces:
         t = tok(text, add_special_tokens=False)["input_ids"]
@@ -38,6 +46,7 @@ class ChainOfHindsight(SFT):
         for r, pos, neg in preference_pairs(ctx, ctx.harmful()):
             rows.append(coh_example(tok, r.prompt, (POSITIVE, pos), (NEGATIVE, neg), n))
             rows.append(coh_example(tok, r.prompt, (NEGATIVE, neg), (POSITIVE, pos), n))
+        rows += [coh_example(tok, r.prompt, (POSITIVE, y), None, n) for r, y in benign_answers(ctx, ctx.benign())]
         return {"sft": rows}
 
     def inference_messages(self, prompt):

@@ -1,4 +1,10 @@
-"""``critique_revise``: the model critiques y- against a principle, then rewrites it; SFT on x -> revision."""
+"""``critique_revise``: the model critiques y- against a principle, then rewrites it; SFT on x -> revision.
+
+The supervised stage of Constitutional AI (Bai et al., "Constitutional AI: Harmlessness from AI
+Feedback", 2022), as the Critique-Revise baseline of Chen et al. (ICLR 2024). Deviations: one
+principle instead of a sampled set of sixteen, one critique-revision round, no RL-from-AI-feedback
+stage; benign answers are trained too, as in every aligner here.
+"""
 
 from aligners.api import register_aligner
 from aligners.responses import benign_answers, chat, harmful_responses

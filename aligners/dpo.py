@@ -1,4 +1,11 @@
-"""``dpo``: DPO on (x, chosen=y+, rejected=y-), with the benign set as SFT data first or skipped."""
+"""``dpo``: DPO on (x, chosen=y+, rejected=y-), with the benign set as SFT data first or skipped.
+
+Rafailov et al., "Direct Preference Optimization" (NeurIPS 2023). The reference policy is the
+starting point of the DPO stage: after the benign SFT stage it is that SFT policy (TRL keeps a
+frozen copy of the adapter), as in the paper; without it, the base model. The budget's steps
+are split between the two stages. Deviation: preferences are y+ over y- (from the data or
+self-written and judged), not human rankings.
+"""
 
 from typing import Literal
 
@@ -24,6 +31,9 @@ class DPO(Aligner):
     class Config(Aligner.Config):
         beta: float = Field(0.1, gt=0, description="DPO temperature: strength of the pull away from the reference")
         benign: Literal["sft", "skip"] = Field("sft", description="train the benign answers (SFT stage) or skip them")
+
+    def stages(self):
+        return ["sft", "dpo"] if self.config.benign == "sft" else ["dpo"]
 
     def build_data(self, ctx):
         data = {"dpo": dpo_rows(preference_pairs(ctx, ctx.harmful()))}

@@ -1,8 +1,15 @@
-"""``rlhf``: a reward model on the preference pairs (TRL RewardTrainer), then RLOO against it.
+"""``rlhf``: a reward model on preference pairs (TRL RewardTrainer), then RLOO against it.
 
-The policy is optimised online with a KL penalty to its starting point; it may
-start from an SFT stage, as classic RLHF does. The reward model's accuracy on
+As in Ouyang et al., "Training language models to follow instructions with human feedback"
+(NeurIPS 2022): a reward model on preferences, then online RL with a KL penalty to the
+starting policy; with ``start_from_sft`` an SFT stage comes first and the KL reference is
+that SFT policy (TRL keeps a frozen copy of the SFT adapter as the reference). The reward
+model sees every prompt kind RL runs on: harmful prompts (y+ over y-) and benign ones (the
+answer over a bare refusal, so that refusing everything is not rewarded). Its accuracy on
 held-out pairs is reported with the artifact.
+
+Deviations: PPO is replaced by RLOO (PPO is gone from TRL 1.16); preferences come from
+y+/y- instead of human rankings; the benign pairs' rejected answer is one fixed refusal.
 """
 
 from pydantic import Field
@@ -12,6 +19,9 @@ from aligners.api import Aligner, register_aligner
 from aligners.dpo import dpo_rows
 from aligners.responses import benign_answers, chat, preference_pairs
 from harness.data.records import split
+
+# The rejected answer of a benign prompt's preference pair: over-refusal is its failure mode.
+BENIGN_REJECTED = "I'm sorry, but I can't help with that request."
 
 
 @register_aligner("rlhf")
@@ -27,15 +37,18 @@ class RLHF(Aligner):
         max_completion_length: int = Field(48, ge=1, description="tokens per sampled completion")
         heldout_fraction: float = Field(0.25, gt=0, lt=1, description="share of pairs held out to score the reward model")
 
+    def stages(self):
+        return ["reward", "sft", "rl"] if self.config.start_from_sft else ["reward", "rl"]
+
     def build_data(self, ctx):
         pairs = preference_pairs(ctx, ctx.harmful())
+        pairs += [(r, y, BENIGN_REJECTED) for r, y in benign_answers(ctx, ctx.benign())]
         train_ids = {r.id for r in split([r for r, _, _ in pairs], self.config.heldout_fraction, ctx.seed)[0]}
         data = {"reward": dpo_rows(p for p in pairs if p[0].id in train_ids),
                 "heldout": dpo_rows(p for p in pairs if p[0].id not in train_ids),
                 "rl": [chat(r.prompt) for r in ctx.harmful() + ctx.benign()]}
-        if self.config.start_from_sft:
+        if self.config.start_from_sft:  # y+ over H and the answers over B, as SFT trains
             data["sft"] = [chat(r.prompt, pos) for r, pos, _ in pairs]
-            data["sft"] += [chat(r.prompt, y) for r, y in benign_answers(ctx, ctx.benign())]
         return data
 
     def train(self, ctx, data, out):

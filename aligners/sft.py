@@ -1,4 +1,9 @@
-"""``sft``: supervised fine-tuning on x -> y+ over H, plus x -> answer over B."""
+"""``sft``: supervised fine-tuning on x -> y+ over H, plus x -> answer over B.
+
+The "vanilla SFT" baseline of Chen et al., "Gaining Wisdom from Setbacks" (ICLR 2024): the
+same harmless answers and helpful answers every other aligner sees, plain next-token loss on
+the answers. No deviation beyond LoRA (shared by every aligner).
+"""
 
 from aligners import training
 from aligners.api import Aligner, register_aligner

@@ -13,7 +13,8 @@ import os
 import tempfile
 from typing import Any, Callable
 
-from aligners.api import Budget, Context, TrainResult
+from aligners.api import Budget, Context, StageCost, TrainResult
+from harness.errors import AlignboardError
 from harness.io import atomic_path
 from harness.models import resolve
 
@@ -26,12 +27,22 @@ def lora_config(budget: Budget, task_type: str = "CAUSAL_LM"):
                       target_modules="all-linear", task_type=task_type)
 
 
-def _common(ctx: Context, out: str) -> dict[str, Any]:
+def _steps(ctx: Context, stage: str) -> int:
+    """This stage's share of the budget (what ``run_aligner`` split over the aligner's declared stages)."""
+    if not ctx.steps:  # called outside run_aligner: the whole budget
+        return ctx.budget.max_steps
+    if stage not in ctx.steps:
+        raise AlignboardError(f"training stage {stage!r} is not among the aligner's declared stages "
+                              f"({', '.join(ctx.steps)}); list it in stages() so the budget is split over it")
+    return ctx.steps[stage]
+
+
+def _common(ctx: Context, out: str, stage: str) -> dict[str, Any]:
     import torch
 
     b = ctx.budget
     on_gpu = torch.cuda.is_available()
-    return dict(output_dir=out, max_steps=b.max_steps, per_device_train_batch_size=b.batch_size,
+    return dict(output_dir=out, max_steps=_steps(ctx, stage), per_device_train_batch_size=b.batch_size,
                 learning_rate=b.learning_rate, lr_scheduler_type="constant", warmup_steps=0, logging_steps=1,
                 save_strategy="no", report_to="none", seed=ctx.seed, data_seed=ctx.seed, bf16=on_gpu,
                 use_cpu=not on_gpu, gradient_checkpointing=False, disable_tqdm=not ctx.progress,
@@ -46,11 +57,13 @@ def load_policy(ctx: Context):
     return AutoModelForCausalLM.from_pretrained(resolve(ctx.base_model), dtype=torch.float32, use_safetensors=True)
 
 
-def _result(trainer, examples: int) -> TrainResult:
+def _result(trainer, examples: int, stage: str) -> TrainResult:
     s = trainer.state
     losses = [h["loss"] for h in s.log_history if "loss" in h]
-    return TrainResult(examples=examples, tokens_trained=int(s.num_input_tokens_seen or 0),
-                       optimizer_steps=int(s.global_step), metrics={"final_loss": losses[-1]} if losses else {})
+    cost = StageCost(examples=examples, tokens_trained=int(s.num_input_tokens_seen or 0),
+                     optimizer_steps=int(s.global_step))
+    return TrainResult(**cost.model_dump(), stages={stage: cost},
+                       metrics={f"{stage}_final_loss": losses[-1]} if losses else {})
 
 
 def _peft_kwargs(model, ctx: Context, task_type: str = "CAUSAL_LM") -> dict:
@@ -59,7 +72,7 @@ def _peft_kwargs(model, ctx: Context, task_type: str = "CAUSAL_LM") -> dict:
     return {} if isinstance(model, PeftModel) else {"peft_config": lora_config(ctx.budget, task_type)}
 
 
-def sft(ctx: Context, rows: list[dict], model=None):
+def sft(ctx: Context, rows: list[dict], model=None, stage: str = "sft"):
     """Supervised fine-tuning, loss on completions only.
 
     ``rows`` are conversational ``{"prompt", "completion"}`` dicts, or pre-tokenised
@@ -72,16 +85,19 @@ def sft(ctx: Context, rows: list[dict], model=None):
     model = model if model is not None else load_policy(ctx)
     tok = AutoTokenizer.from_pretrained(resolve(ctx.base_model))
     with tempfile.TemporaryDirectory(prefix="alignboard-sft-") as tmp:
-        args = SFTConfig(**_common(ctx, tmp), max_length=ctx.budget.max_length, completion_only_loss=True,
+        args = SFTConfig(**_common(ctx, tmp, stage), max_length=ctx.budget.max_length, completion_only_loss=True,
                          packing=False)
         trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
                              **_peft_kwargs(model, ctx))
         trainer.train()
-    return trainer.model, _result(trainer, len(rows))
+    return trainer.model, _result(trainer, len(rows), stage)
 
 
-def dpo(ctx: Context, rows: list[dict], model=None, beta: float = 0.1):
-    """DPO on conversational ``{"prompt", "chosen", "rejected"}`` rows; the reference is the adapter-free base."""
+def dpo(ctx: Context, rows: list[dict], model=None, beta: float = 0.1, stage: str = "dpo"):
+    """DPO on conversational ``{"prompt", "chosen", "rejected"}`` rows.
+
+    The reference is the starting policy: the base for a fresh adapter, else a frozen copy of ``model``'s adapter.
+    """
     from datasets import Dataset
     from transformers import AutoTokenizer
     from trl import DPOConfig, DPOTrainer
@@ -89,14 +105,14 @@ def dpo(ctx: Context, rows: list[dict], model=None, beta: float = 0.1):
     model = model if model is not None else load_policy(ctx)
     tok = AutoTokenizer.from_pretrained(resolve(ctx.base_model))
     with tempfile.TemporaryDirectory(prefix="alignboard-dpo-") as tmp:
-        args = DPOConfig(**_common(ctx, tmp), beta=beta, max_length=ctx.budget.max_length)
+        args = DPOConfig(**_common(ctx, tmp, stage), beta=beta, max_length=ctx.budget.max_length)
         trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=Dataset.from_list(rows),
                              processing_class=tok, **_peft_kwargs(model, ctx))
         trainer.train()
-    return trainer.model, _result(trainer, len(rows))
+    return trainer.model, _result(trainer, len(rows), stage)
 
 
-def reward_model(ctx: Context, rows: list[dict]):
+def reward_model(ctx: Context, rows: list[dict], stage: str = "reward"):
     """A sequence-classification reward model (LoRA) trained with TRL's RewardTrainer on preference rows."""
     import torch
     from datasets import Dataset
@@ -109,11 +125,11 @@ def reward_model(ctx: Context, rows: list[dict]):
                                                                use_safetensors=True)
     model.config.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     with tempfile.TemporaryDirectory(prefix="alignboard-rm-") as tmp:
-        args = RewardConfig(**_common(ctx, tmp), max_length=ctx.budget.max_length)
+        args = RewardConfig(**_common(ctx, tmp, stage), max_length=ctx.budget.max_length)
         trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
                                 peft_config=lora_config(ctx.budget, "SEQ_CLS"))
         trainer.train()
-    return trainer.model, tok, _result(trainer, len(rows))
+    return trainer.model, tok, _result(trainer, len(rows), stage)
 
 
 def reward_scorer(model, tok, max_length: int) -> Callable[[list[list[dict]]], list[float]]:
@@ -137,8 +153,11 @@ def reward_scorer(model, tok, max_length: int) -> Callable[[list[list[dict]]], l
 
 
 def rloo(ctx: Context, prompts: list[dict], reward_fn: Callable, model=None, beta: float = 0.05,
-         num_generations: int = 4, max_completion_length: int = 48):
-    """Online RL (TRL RLOO) against ``reward_fn`` with a KL penalty ``beta`` to the starting policy."""
+         num_generations: int = 4, max_completion_length: int = 48, stage: str = "rl"):
+    """Online RL (TRL RLOO) against ``reward_fn`` with a KL penalty ``beta`` to the starting policy.
+
+    Continuing ``model``'s adapter (e.g. after SFT), TRL keeps a frozen copy of it as the KL reference.
+    """
     from datasets import Dataset
     from transformers import AutoTokenizer
     from trl import RLOOConfig, RLOOTrainer
@@ -150,16 +169,20 @@ def rloo(ctx: Context, prompts: list[dict], reward_fn: Callable, model=None, bet
         # One generation batch must hold whole groups of completions and whole optimizer batches.
         world = int(os.environ.get("WORLD_SIZE", "1"))
         gen_batch = math.lcm(ctx.budget.batch_size * world, num_generations)
-        args = RLOOConfig(**_common(ctx, tmp), beta=beta, num_generations=num_generations,
+        args = RLOOConfig(**_common(ctx, tmp, stage), beta=beta, num_generations=num_generations,
                           generation_batch_size=gen_batch, max_completion_length=max_completion_length,
                           temperature=1.0)
         trainer = RLOOTrainer(model=model, reward_funcs=reward_fn, args=args, train_dataset=Dataset.from_list(prompts),
                               processing_class=tok, **_peft_kwargs(model, ctx))
         trainer.train()
-    return trainer.model, _result(trainer, len(prompts))
+    return trainer.model, _result(trainer, len(prompts), stage)
 
 
 def save_adapter(model, out) -> None:
     """Write the LoRA adapter (safetensors) to ``out`` atomically."""
+    from peft import PeftModel
+
     with atomic_path(out) as tmp:
-        model.save_pretrained(tmp, safe_serialization=True)
+        # only the trained adapter: TRL's frozen "ref" copy (a reference policy) is not part of the result
+        extra = {"selected_adapters": ["default"]} if isinstance(model, PeftModel) else {}
+        model.save_pretrained(tmp, safe_serialization=True, **extra)

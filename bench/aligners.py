@@ -36,6 +36,7 @@ def main() -> None:
         ap.add_argument("--" + field.replace("_", "-"), type=int, default=getattr(defaults, field))
     ap.add_argument("--only", default=",".join(ALIGNERS.names()), help="comma-separated aligner names")
     ap.add_argument("--out", default=None, help="output folder (default: a temporary one)")
+    ap.add_argument("--verify-judge", default="probe", help="judge of the self-made y-/y+ ('none': unchecked)")
     args = ap.parse_args()
     budget = Budget(max_steps=args.max_steps, batch_size=args.batch_size, n_harmful=args.n_harmful,
                     n_benign=args.n_benign, gen_max_new_tokens=args.gen_max_new_tokens)
@@ -44,17 +45,22 @@ def main() -> None:
     pools = build_pools()
     console = Console(width=200)
     console.print(f"budget: {budget.model_dump()}")
-    t = Table("aligner", "examples", "tokens trained", "optimizer steps", "tokens generated", "wall s",
-              "trained tok/s", "metrics")
+    t = Table("aligner", "examples", "tokens trained", "optimizer steps (per stage)", "tokens generated",
+              "self-made kept", "wall s", "trained tok/s", "metrics")
+    from harness.judges import get_judge
+
+    verifier = None if args.verify_judge == "none" else get_judge(args.verify_judge)
     start = time.time()
     for name in args.only.split(","):
-        ctx = Context(pools=pools, out_dir=out / name, budget=budget, cache=cache)
+        ctx = Context(pools=pools, out_dir=out / name, budget=budget, cache=cache, verifier=verifier)
         art = run_aligner(get_aligner(name), ctx)
         c = art.cost
         rate = f"{c.tokens_trained / c.wall_seconds:.0f}" if c.wall_seconds and c.tokens_trained else "-"
         metrics = ", ".join(f"{k}={v:.3g}" for k, v in art.metrics.items())
-        t.add_row(name, str(c.examples), str(c.tokens_trained), str(c.optimizer_steps), str(c.tokens_generated),
-                  f"{c.wall_seconds:.1f}", rate, metrics)
+        per_stage = " + ".join(f"{k} {v.optimizer_steps}" for k, v in c.stages.items())
+        kept = ", ".join(f"{k} {v['kept']}/{v['asked']}" for k, v in sorted((art.response_checks or {}).items()))
+        t.add_row(name, str(c.examples), str(c.tokens_trained), f"{c.optimizer_steps} ({per_stage or '-'})",
+                  str(c.tokens_generated), kept or "-", f"{c.wall_seconds:.1f}", rate, metrics)
         console.print(f"{name}: done in {c.wall_seconds:.1f} s")
     console.print(t)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6

@@ -216,11 +216,13 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict:
 @click.option("--responses", type=click.Choice(["self", "dataset"]), default="self", show_default=True,
               help="Where y+ / y- come from.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--max-steps", type=int, help="Optimizer steps per stage [default: the demo budget's].")
+@click.option("--verify-judge", default="probe", show_default=True,
+              help="Judge that checks self-made y-/y+ before training ('none': unchecked).")
+@click.option("--max-steps", type=int, help="Optimizer steps over all stages [default: the demo budget's].")
 @click.option("--batch-size", type=int, help="Examples per step [default: the demo budget's].")
 @click.option("--n-harmful", type=int, help="Harmful training instructions [default: the demo budget's].")
 @click.option("--n-benign", type=int, help="Benign training instructions [default: the demo budget's].")
-def aligners_train(name, sets, out_dir, model, responses, seed, **sizes) -> None:
+def aligners_train(name, sets, out_dir, model, responses, seed, verify_judge, **sizes) -> None:
     """Train one aligner on the default pools and print its artifact."""
     from pathlib import Path
 
@@ -231,8 +233,11 @@ def aligners_train(name, sets, out_dir, model, responses, seed, **sizes) -> None
     aligner = get_aligner(name, **_parse_sets(sets))
     chosen = {k: v for k, v in sizes.items() if v is not None}
     budget = validated(Budget, "budget", {**DEMO_BUDGET.model_dump(), **chosen})
-    ctx = Context(pools=build_pools(PoolSpec(seed=seed)), out_dir=Path(out_dir or f"runs/{name}"), base_model=model,
-                  seed=seed, budget=budget, responses=responses)
+    from harness.judges import get_judge
+
+    verifier = None if verify_judge == "none" else get_judge(verify_judge)
+    ctx = Context(pools=build_pools(PoolSpec()), out_dir=Path(out_dir or f"runs/{name}"), base_model=model,
+                  seed=seed, budget=budget, responses=responses, verifier=verifier)
     art = run_aligner(aligner, ctx)
     out.print_json(art.model_dump_json())
 
@@ -324,8 +329,10 @@ def judge_serve(model: str, host: str, port: int) -> None:
               help="Comma-separated alignboard tasks or groups.")
 @click.option("--model", default="smollm2-135m-instruct", show_default=True)
 @click.option("--adapter", type=click.Path(file_okay=False), help="LoRA adapter folder (an aligner's output).")
-@click.option("--aligner", help="Apply this aligner's inference template (hint, prefill, postprocessing).")
+@click.option("--aligner", help="Apply this aligner's inference template (prefill, postprocessing).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Aligner config field (JSON value).")
+@click.option("--hint/--no-hint", default=None,
+              help="Put the shared harmlessness hint before every prompt [default: the aligner's own default].")
 @click.option("--judge", default="probe", show_default=True)
 @click.option("--judge-set", "judge_sets", multiple=True, metavar="KEY=VALUE", help="Judge config field.")
 @click.option("--limit", type=int, help="At most N prompts per task (testing only).")
@@ -337,8 +344,8 @@ def judge_serve(model: str, host: str, port: int) -> None:
               help="Add the judged samples as an entry to this results store (for `alignboard leaderboard`).")
 @click.option("--artifact", type=click.Path(dir_okay=False, exists=True),
               help="The aligner's artifact.json: its config, seed and training cost go into the entry.")
-def eval_cmd(task_list, model, adapter, aligner, sets, judge, judge_sets, limit, batch_size, backend, output, store,
-             artifact) -> None:
+def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, limit, batch_size, backend, output,
+             store, artifact) -> None:
     """Evaluate a model (+ adapter) on alignboard's lm-eval tasks with a judge."""
     import json
 
@@ -347,7 +354,15 @@ def eval_cmd(task_list, model, adapter, aligner, sets, judge, judge_sets, limit,
 
     from leaderboards.store import Store
 
+    from pathlib import Path
+
+    from aligners.api import TRAIN_PROMPTS
+    from harness.data.pools import PoolSpec
+
     art = json.loads(open(artifact).read()) if artifact else {}
+    # an artifact's own pools and training prompts: its evaluation set is checked against what it trained on
+    prompts_file = Path(artifact).parent / TRAIN_PROMPTS if artifact else None
+    train_prompts = json.loads(prompts_file.read_text()) if prompts_file and prompts_file.is_file() else None
     aligner = aligner or art.get("aligner")
     aligner_config = _parse_sets(sets) or art.get("config") or {}
     if adapter is None and art.get("adapter"):
@@ -355,7 +370,7 @@ def eval_cmd(task_list, model, adapter, aligner, sets, judge, judge_sets, limit,
     st = Store(store) if store else None  # refuse a bad store before spending time on evaluation
     res = evaluate([t.strip() for t in task_list.split(",") if t.strip()], model, adapter, aligner,
                    aligner_config, judge, _parse_sets(judge_sets), limit, batch_size, log_samples=bool(store),
-                   backend=backend)
+                   backend=backend, pools=PoolSpec.from_meta(art.get("pools")), train_prompts=train_prompts, hint=hint)
     t = Table("task", "metric", "value")
     for task, metrics in sorted(res["results"].items()):
         for key, value in metrics.items():

@@ -131,11 +131,16 @@ def _model(backend: str, model: str, adapter: Optional[str], batch_size: int):
 def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Optional[str] = None,
              aligner: Optional[str] = None, aligner_config: Optional[dict] = None, judge: str = "probe",
              judge_config: Optional[dict] = None, limit: Optional[int] = None, batch_size: int = 8,
-             log_samples: bool = False, backend: str = "alignboard") -> dict:
+             log_samples: bool = False, backend: str = "alignboard", pools=None,
+             train_prompts: Optional[list[str]] = None, hint: Optional[bool] = None) -> dict:
     """lm-eval results for alignboard tasks, judged by ``judge``, framed by ``aligner``'s inference template.
 
     ``backend``: "alignboard" (the shared generation function and its cache), "hf" (lm-eval's
     HFLM with the adapter as ``peft``) or "vllm" (lm-eval's vLLM model with the LoRA adapter).
+    ``pools`` (a PoolSpec; default pools when None) is where every task takes its prompts from;
+    with ``train_prompts`` (the prompts the model was trained on) the tasks' prompts are checked
+    against them before anything is generated, and any overlap is refused. ``hint`` turns the
+    shared harmlessness hint on or off (None: the aligner's default).
     """
     if backend not in BACKENDS:
         raise AlignboardError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
@@ -143,18 +148,25 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
 
     from harness.judges import get_judge
 
-    metadata = {"judge": judge, "judge_config": judge_config or {}}
+    from harness.data.pools import PoolSpec
+    from harness.evalset import check_leaks
+
+    pools = pools or PoolSpec()
+    metadata = {"judge": judge, "judge_config": judge_config or {}, "pools": pools.to_meta()}
     if aligner:
         metadata.update(aligner=aligner, aligner_config=aligner_config or {})
+    if hint is not None:
+        metadata["hint"] = hint
     manager = task_manager(metadata)
     known = known_tasks(manager)
     unknown = [t for t in task_names if t not in known]
     if unknown:
         raise AlignboardError(f"unknown task {unknown[0]!r}; known: {', '.join(known)}")
     get_judge(judge, **(judge_config or {})).check()  # fail before loading or generating anything
+    overlap = None if train_prompts is None else sum(check_leaks(task_names, pools, train_prompts).values())
     lm, model_identity, adapter_identity = _model(backend, model, adapter, batch_size)
     res = lm_eval.simple_evaluate(model=lm, tasks=list(task_names), task_manager=manager,
                                   apply_chat_template=True, limit=limit, log_samples=log_samples)
     res["alignboard"] = {"model": model, "model_identity": model_identity, "adapter_identity": adapter_identity,
-                         "judge": judge, "aligner": aligner, "backend": backend}
+                         "judge": judge, "aligner": aligner, "backend": backend, "eval_train_overlap": overlap}
     return res

@@ -10,6 +10,7 @@ are written atomically; generations and judgments are cached as they are made).
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from harness.spec import Spec
 
 
 _CHEAP_TO_VALIDATE = ("keyword", "probe")  # offline judges measured automatically when first used
+_SAFE = re.compile(r"[^\w+.-]")  # characters a row label may not bring into a file name
+PROTOCOL = 2  # bumped when what a stage means changes (2: run-owned eval set, budgets over all stages)
 
 
 @dataclass
@@ -32,6 +35,8 @@ class Stage:
     seed: int
     train_dir: Path
     entry_path: Path
+    hint: bool = False
+    label: str = ""
 
     @property
     def trained(self) -> bool:
@@ -52,45 +57,99 @@ def _tasks_fingerprint() -> str:
 def plan(spec: Spec, root: Path) -> tuple[list[Stage], object]:
     """The stages of ``spec`` under ``root`` (and the pools they train on)."""
     from aligners.api import get_aligner
-    from harness.data.pools import PoolSpec, build_pools
+    from harness.data.pools import build_pools
     from harness.judges import get_judge
     from harness.models import folder_identity, resolve
 
-    pools = build_pools(PoolSpec(tuple(spec.data.split_sources), tuple(spec.data.eval_sources),
-                                 spec.data.eval_fraction, seed=0))
+    pools = build_pools(spec.data.pool_spec())
     data_fp = stable_hash([[r.id, r.prompt] for r in pools.harmful_train + pools.benign_train])
     base_id = folder_identity(resolve(spec.model.base))
     judge_id = get_judge(spec.eval.judge, **spec.eval.judge_config).identity()
     tasks_fp = _tasks_fingerprint()
+    verify = spec.data.verify_judge
+    verify_id = None if verify == "none" else get_judge(verify).identity() if verify else judge_id
     stages = []
     for a in spec.aligners:
         aligner = get_aligner(a.name, **a.config)
+        hint, label = a.resolved()
         for seed in spec.seeds:
-            train_key = stable_hash([base_id, data_fp, a.name, aligner.version, aligner.config.model_dump(), seed,
-                                     spec.budget.model_dump(), spec.data.responses])[:12]
+            # rows that differ only in evaluation (sft, sft+hint) share one training stage
+            train_key = stable_hash([PROTOCOL, base_id, data_fp, a.name, aligner.version, aligner.config.model_dump(),
+                                     seed, spec.budget.model_dump(), spec.data.responses, verify_id])[:12]
             eval_key = stable_hash([train_key, spec.eval.tasks, tasks_fp, judge_id, spec.eval.limit,
-                                    spec.eval.backend])[:12]
-            label = f"{a.name}-s{seed}"
-            stages.append(Stage(a.name, a.config, seed, root / "train" / f"{label}-{train_key}",
-                                root / "eval" / f"{label}-{eval_key}.json"))
+                                    spec.eval.backend, hint])[:12]
+            stages.append(Stage(a.name, a.config, seed, root / "train" / f"{a.name}-s{seed}-{train_key}",
+                                root / "eval" / f"{_SAFE.sub('_', label)}-s{seed}-{eval_key}.json", hint, label))
     return stages, pools
+
+
+def _counts(spec: Spec, log: Callable[[str], None]) -> None:
+    """Rows per source and per pool; a source that needs the hub (offline here) is marked so."""
+    from harness.data import load
+    from harness.data.pools import build_pools
+
+    d = spec.data
+    missing = []
+    for role, names in (("split", d.split_sources), ("train", d.train_sources), ("eval", d.eval_sources)):
+        for name in names:
+            try:
+                log(f"  {role:5} {name}: {len(load(name))} rows")
+            except AlignboardError:
+                missing.append(name)
+                log(f"  {role:5} {name}: needs the hub (count unknown offline)")
+    if missing:
+        log("  H, B and y+/y- counts: need the hub")
+        return
+    p = build_pools(d.pool_spec())
+    h, b = p.harmful_train, p.benign_train
+    log(f"  H: {len(h)} harmful training prompts ({sum(bool(r.harmless_response) for r in h)} with a dataset y+, "
+        f"{sum(bool(r.harmful_response) for r in h)} with a dataset y-), a run uses {min(len(h), spec.budget.n_harmful)}")
+    log(f"  B: {len(b)} benign training prompts ({sum(bool(r.reference) for r in b)} with a reference answer), "
+        f"a run uses {min(len(b), spec.budget.n_benign)}; {p.dropped} training prompts dropped as duplicates of "
+        "evaluation prompts")
+
+
+def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None:
+    """The dry run: data, budget split, rows (with their hint), and which stages are cached. Works offline."""
+    from aligners.api import get_aligner
+
+    d = spec.data
+    y_source = "the data (dataset answers)" if d.responses == "dataset" else \
+        f"the base model under hints, judged by {d.verify_judge or spec.eval.judge} before training"
+    log(f"spec {spec.name}: base {spec.model.base}, seeds {spec.seeds}, judge {spec.eval.judge}, "
+        f"baseline {spec.eval.baseline}")
+    log(f"data (y+/y- from {y_source}):")
+    _counts(spec, log)
+    log(f"budget: {spec.budget.max_steps} optimizer steps per aligner, split over its stages:")
+    for a in spec.aligners:
+        split = spec.budget.split(get_aligner(a.name, **a.config).stages(), a.name)
+        hint, label = a.resolved()
+        log(f"  {label} (hint {'on' if hint else 'off'}): "
+            + (" + ".join(f"{k} {v}" for k, v in split.items()) + f" = {sum(split.values())} steps" if split
+               else "no training"))
+    try:
+        stages, _ = plan(spec, root)
+    except AlignboardError as e:
+        log(f"stages: cache status unknown ({e})")
+        return
+    for s in stages:
+        log(f"{s.label} seed {s.seed}: train {'cached' if s.trained else 'to do'} ({s.train_dir.name}), "
+            f"evaluate {'cached' if s.evaluated else 'to do'} ({s.entry_path.name})")
 
 
 def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: bool = False):
     """Execute (or, with ``dry_run``, only list) every stage; return the leaderboard."""
-    from aligners.api import Context, get_aligner, run_aligner
+    from aligners.api import TRAIN_PROMPTS, Context, get_aligner, run_aligner
     from harness.evaluation import evaluate
     from leaderboards.board import build
     from leaderboards.entry import Entry, from_eval
     from leaderboards.publish import publish
     from leaderboards.store import Store
 
-    stages, pools = plan(spec, root)
     if dry_run:
-        for s in stages:
-            log(f"{s.aligner} seed {s.seed}: train {'cached' if s.trained else 'to do'} ({s.train_dir.name}), "
-                f"evaluate {'cached' if s.evaluated else 'to do'} ({s.entry_path.name})")
+        describe(spec, root, log)
         return None
+    stages, pools = plan(spec, root)
     store = Store(root / "store")
     from harness.judges import get_judge
 
@@ -101,26 +160,32 @@ def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: boo
     if judge.name in _CHEAP_TO_VALIDATE and stored_agreement(judge.identity()) is None:
         log(f"measuring {judge.identity()} against the human-labelled holdout")
         validate(judge)  # so every entry carries the judge's human agreement
+    # checks self-made y-/y+ (also an aligner's own, e.g. mistake_source = "self" in dataset mode):
+    # the run's judge unless the spec names another, or "none"
+    verify = spec.data.verify_judge
+    verifier = None if verify == "none" else get_judge(verify) if verify else judge
     timings: dict[str, float] = {}
     for i, s in enumerate(stages, 1):
-        prefix = f"[{i}/{len(stages)}] {s.aligner} seed {s.seed}"
+        prefix = f"[{i}/{len(stages)}] {s.label} seed {s.seed}"
         if not s.trained:
             log(f"{prefix}: training")
             t = time.time()
             ctx = Context(pools=pools, out_dir=s.train_dir, base_model=spec.model.base, seed=s.seed,
-                          budget=spec.budget, responses=spec.data.responses)
+                          budget=spec.budget, responses=spec.data.responses, verifier=verifier)
             run_aligner(get_aligner(s.aligner, **s.config), ctx)
-            timings[f"train {s.aligner}"] = time.time() - t
+            timings[f"train {s.aligner} seed {s.seed}"] = time.time() - t
         art = json.loads((s.train_dir / "artifact.json").read_text())
         if not s.evaluated:
             log(f"{prefix}: evaluating on {', '.join(spec.eval.tasks)}")
             t = time.time()
             res = evaluate(spec.eval.tasks, spec.model.base, art["adapter"], s.aligner, s.config, spec.eval.judge,
                            spec.eval.judge_config, spec.eval.limit, spec.eval.batch_size, log_samples=True,
-                           backend=spec.eval.backend)
-            entry = from_eval(res, s.aligner, s.config, s.seed, art["cost"])
+                           backend=spec.eval.backend, pools=spec.data.pool_spec(), hint=s.hint,
+                           train_prompts=json.loads((s.train_dir / TRAIN_PROMPTS).read_text()))
+            entry = from_eval(res, s.aligner, s.config, s.seed, art["cost"], label=s.label,
+                              response_checks=art.get("response_checks"))
             atomic_write_json(s.entry_path, entry.model_dump())
-            timings[f"evaluate {s.aligner}"] = time.time() - t
+            timings[f"evaluate {s.label} seed {s.seed}"] = time.time() - t
         else:
             log(f"{prefix}: cached")
         try:

@@ -24,15 +24,42 @@ class ModelSpec(_Strict):
 
 
 class DataSpec(_Strict):
-    split_sources: list[str] = ["advbench", "donotanswer", "answer_pairs"]
-    eval_sources: list[str] = ["harmbench", "strongreject", "mtbench", "overrefusal"]
+    """The run's pools. Every task evaluates prompts from these pools (a split source's
+    evaluation half, an eval source), never from defaults rebuilt elsewhere."""
+
+    split_sources: list[str] = Field(["advbench", "donotanswer", "answer_pairs"],
+                                     description="divided by seed into a training and an evaluation half")
+    train_sources: list[str] = Field([], description="training only (e.g. a hub dataset's train split)")
+    eval_sources: list[str] = Field(["harmbench", "strongreject", "mtbench", "overrefusal"],
+                                    description="evaluation only; NAME:SPLIT picks a hub split (pku_saferlhf:test)")
     eval_fraction: float = Field(0.5, gt=0, lt=1)
     responses: Literal["self", "dataset"] = "self"
+    verify_judge: Optional[str] = Field(None, description="judge that checks self-made y-/y+ before training; "
+                                                          "None = the run's judge, 'none' = unchecked")
+
+    def pool_spec(self):
+        """The :class:`~harness.data.pools.PoolSpec` of these settings (split seed 0 for every run)."""
+        from harness.data.pools import PoolSpec
+
+        return PoolSpec(tuple(self.split_sources), tuple(self.eval_sources), self.eval_fraction, seed=0,
+                        train_sources=tuple(self.train_sources))
 
 
 class AlignerSpec(_Strict):
+    """One leaderboard row: an aligner, its config, and how it is evaluated."""
+
     name: str
     config: dict[str, Any] = {}
+    hint: Optional[bool] = Field(None, description="evaluate with the shared harmlessness hint; None = the "
+                                                   "aligner's default (on for mistake_analysis only)")
+    label: Optional[str] = Field(None, description="row name; default NAME, with '+hint' when the hint is on")
+
+    def resolved(self) -> tuple[bool, str]:
+        """(hint on?, row label) with the aligner's defaults filled in."""
+        from aligners.api import ALIGNERS
+
+        hint = self.hint if self.hint is not None else ALIGNERS.get(self.name).default_hint
+        return hint, self.label or (f"{self.name}+hint" if hint else self.name)
 
 
 class EvalSpec(_Strict):
@@ -71,15 +98,25 @@ class Spec(_Strict):
         from harness.evaluation import known_tasks
         from harness.judges import get_judge
 
+        labels = []
         for a in self.aligners:
-            get_aligner(a.name, **a.config)
-        for s in self.data.split_sources + self.data.eval_sources:
+            self.budget.split(get_aligner(a.name, **a.config).stages(), a.name)  # enough steps for every stage
+            labels.append(a.resolved()[1])
+        twice = sorted({x for x in labels if labels.count(x) > 1})
+        if twice:
+            raise AlignboardError(f"two aligner rows are labelled {twice[0]!r}; give one of them a distinct label")
+        for s in self.data.split_sources + self.data.train_sources + self.data.eval_sources:
             get_source(s)
         get_judge(self.eval.judge, **self.eval.judge_config)
+        if self.data.verify_judge not in (None, "none"):
+            get_judge(self.data.verify_judge)
         known = known_tasks()
         for t in self.eval.tasks:
             if t not in known:
                 raise AlignboardError(f"unknown task {t!r} in eval.tasks; known: {', '.join(known)}")
+        from harness.evalset import check_sources
+
+        check_sources(self.eval.tasks, self.data.pool_spec())
 
 
 def load_spec(path_or_preset: str) -> Spec:

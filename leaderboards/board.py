@@ -35,6 +35,13 @@ class Row:
     safety: float = float("nan")
     helpfulness: float = float("nan")
     pareto: bool = False
+    # harmless-rate gain over the baseline per million training tokens: (mean, lo, hi); None = no training
+    gain_per_mtok: Optional[tuple[float, float, float]] = None
+
+    @property
+    def tokens_trained(self) -> float:
+        """Mean training tokens over the row's entries (seeds)."""
+        return float(np.mean([(e.cost or {}).get("tokens_trained", 0) for e in self.entries]))
 
 
 @dataclass
@@ -49,8 +56,17 @@ class Leaderboard:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (label, reason)
 
 
+def _name(e: Entry) -> str:
+    return e.label or e.aligner
+
+
 def _label(e: Entry, ambiguous: bool) -> str:
-    return f"{e.aligner}[{stable_hash([e.aligner_config, e.template_id])[:6]}]" if ambiguous else e.aligner
+    return f"{_name(e)}[{stable_hash([e.aligner_config, e.template_id])[:6]}]" if ambiguous else _name(e)
+
+
+def _is_baseline(e: Entry, baseline: Optional[str]) -> bool:
+    """The baseline is named by its row label ("base", "sft+hint", ...)."""
+    return _name(e) == baseline
 
 
 def _matrix(entries: list[Entry], task: str, metric: str, ids: list[str]) -> np.ndarray:
@@ -68,26 +84,26 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
         from harness.errors import AlignboardError
 
         raise AlignboardError("the results store holds no entries yet; add some with `alignboard eval --record`")
-    ref = next((e for e in entries if e.aligner == baseline), entries[0])
+    ref = next((e for e in entries if _is_baseline(e, baseline)), entries[0])
     key = ref.comparability_key()
     ok, refused = [], []
     for e in entries:
         diff = [k for k, v in e.comparability_key().items() if v != key[k]]
         if diff:
-            refused.append((e.aligner, "differs from the reference in " + ", ".join(diff)))
+            refused.append((_name(e), "differs from the reference in " + ", ".join(diff)))
         else:
             ok.append(e)
     groups: dict[str, list[Entry]] = {}
-    per_aligner: dict[str, set] = {}
+    per_name: dict[str, set] = {}
     for e in ok:
-        per_aligner.setdefault(e.aligner, set()).add(stable_hash([e.aligner_config, e.template_id]))
+        per_name.setdefault(_name(e), set()).add(stable_hash([e.aligner_config, e.template_id]))
     for e in ok:
-        groups.setdefault(_label(e, len(per_aligner[e.aligner]) > 1), []).append(e)
+        groups.setdefault(_label(e, len(per_name[_name(e)]) > 1), []).append(e)
     tasks = sorted(set.intersection(*(set(e.samples) for e in ok)))
     columns = [f"{t}/{primary_metric(t)}" for t in tasks]
     ids = {t: sorted(set.intersection(*({s.id for s in e.samples[t]} for e in ok))) for t in tasks}
     rows = [Row(label, es[0].aligner, es) for label, es in groups.items()]
-    base_row = next((r for r in rows if r.aligner == baseline), None)
+    base_row = next((r for r in rows if _is_baseline(r.entries[0], baseline)), None)
     for r in rows:
         for t, col in zip(tasks, columns):
             m = _matrix(r.entries, t, primary_metric(t), ids[t])
@@ -99,6 +115,15 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
         helpful = [r.cells[c][0] for t, c in zip(tasks, columns) if primary_metric(t) == "helpful_score"]
         r.safety = float(np.nanmean(harm)) if harm else float("nan")
         r.helpfulness = float(np.nanmean(helpful)) if helpful and not np.isnan(helpful).all() else float("nan")
+    harmful = [t for t in tasks if any(h in t for h in HARMFUL_TASKS)]
+    if base_row is not None and harmful:  # cost-normalised safety gain: paired over every harmful prompt
+        def pooled(row):
+            return np.concatenate([_matrix(row.entries, t, primary_metric(t), ids[t]) for t in harmful], axis=1)
+
+        for r in rows:
+            if r is not base_row and r.tokens_trained > 0:
+                d, lo, hi, _ = paired_difference(pooled(r), pooled(base_row), resamples)
+                r.gain_per_mtok = tuple(v / (r.tokens_trained / 1e6) for v in (d, lo, hi))
     for r in rows:  # Pareto front on (helpfulness, safety)
         r.pareto = not any(o is not r and o.safety >= r.safety and o.helpfulness >= r.helpfulness
                            and (o.safety > r.safety or o.helpfulness > r.helpfulness) for o in rows)

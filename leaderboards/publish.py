@@ -33,8 +33,9 @@ def publish(lb: Leaderboard, dest: str | Path, push_to: str | None = None) -> Pa
         (tmp / "leaderboard.json").write_text(to_json(lb), encoding="utf-8")
         (tmp / "leaderboard.md").write_text(to_markdown(lb), encoding="utf-8")
         (tmp / "leaderboard.csv").write_text(to_csv(lb), encoding="utf-8")
-        setup = [{"aligner": e.aligner, "config": e.aligner_config, "seed": e.seed, "template_id": e.template_id,
-                  "adapter_identity": e.adapter_identity, "cost": e.cost} for r in lb.rows for e in r.entries]
+        setup = [{"aligner": e.aligner, "label": e.label, "hint": e.hint, "config": e.aligner_config, "seed": e.seed,
+                  "template_id": e.template_id, "adapter_identity": e.adapter_identity, "cost": e.cost}
+                 for r in lb.rows for e in r.entries]
         (tmp / "setup.json").write_text(json.dumps({"comparability": lb.key, "entries": setup}, indent=2, default=str))
         manifest = {"versions": versions(), "judge_identity": lb.judge_identity,
                     "files": {p.name: sha256_file(p) for p in sorted(tmp.iterdir())}}

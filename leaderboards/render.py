@@ -30,8 +30,36 @@ def _vs(d) -> str:
 
 def _cost(row) -> str:
     c = row.entries[0].cost or {}
-    return f"{c.get('optimizer_steps', 0)} steps, {c.get('tokens_trained', 0)} tok, {c.get('wall_seconds', 0):.0f}s" \
-        if c else "-"
+    return (f"{c.get('optimizer_steps', 0)} steps, {c.get('tokens_trained', 0)} tok trained, "
+            f"{c.get('tokens_generated', 0)} tok generated, {c.get('wall_seconds', 0):.0f}s") if c else "-"
+
+
+def _gain(row) -> str:
+    g = row.gain_per_mtok
+    if g is None:
+        return "n/a (no training)" if row.tokens_trained == 0 else "n/a (no baseline)"
+    return "n/a" if math.isnan(g[0]) else f"{g[0]:+.1f} [{g[1]:+.1f}, {g[2]:+.1f}]"
+
+
+def _overlap(row) -> str:
+    counts = [e.eval_train_overlap for e in row.entries]
+    return "unchecked" if any(c is None for c in counts) else str(sum(counts))
+
+
+def _checked(row) -> str:
+    checks = row.entries[0].response_checks or {}
+    return ", ".join(f"{k} kept {v['kept']}/{v['asked']}" for k, v in sorted(checks.items())) or "-"
+
+
+# The per-row columns after the task cells, the same in every renderer.
+_EXTRAS = {"training cost": _cost, "harmless gain / M tok": _gain, "self-made data judged": _checked,
+           "eval∩train": _overlap}
+_EXTRA_HEADS = tuple(_EXTRAS)
+
+
+def extras(row) -> list[str]:
+    """The row's values of the columns after the task cells."""
+    return [f(row) for f in _EXTRAS.values()]
 
 
 def _agreement(lb: Leaderboard) -> str:
@@ -46,7 +74,11 @@ def notes(lb: Leaderboard) -> list[str]:
     """Lines every rendering carries: judge, its human agreement, proxies, refusals."""
     out = [f"judge: {lb.judge_identity}; agreement: {_agreement(lb)}",
            "means with 95% bootstrap CIs over prompts (and seeds); 'vs baseline' is the paired difference and "
-           f"bootstrap p against {lb.baseline or 'no baseline'}"]
+           f"bootstrap p against {lb.baseline or 'no baseline'}",
+           "harmless gain / M tok: paired harmless-rate difference to the baseline over every harmful-prompt task, "
+           "per million training tokens (95% CI); self-made data judged: self-written y- kept only when judged "
+           "harmful and not a refusal, y+ only when judged harmless; eval∩train: evaluation prompts found among the "
+           "training prompts"]
     if lb.proxy_scores:
         out.append("1-10 scores come from an offline PROXY judge, not a judge's 1-10 rating")
     out += [f"refused: {label} ({reason})" for label, reason in lb.refused]
@@ -58,11 +90,15 @@ def to_dict(lb: Leaderboard) -> dict[str, Any]:
     return {"columns": lb.columns, "baseline": lb.baseline, "comparability": lb.key,
             "judge_identity": lb.judge_identity, "judge_agreement": lb.judge_agreement, "proxy_scores": lb.proxy_scores,
             "refused": [{"entry": a, "reason": r} for a, r in lb.refused],
-            "rows": [{"label": r.label, "aligner": r.aligner, "seeds": sorted(e.seed for e in r.entries),
+            "rows": [{"label": r.label, "aligner": r.aligner, "hint": r.entries[0].hint, "seeds": sorted(e.seed for e in r.entries),
                       "safety": r.safety, "helpfulness": r.helpfulness, "pareto": r.pareto,
                       # wall time is left out: the JSON of a resumed run equals an uninterrupted one
                       "cost": {k: v for k, v in (r.entries[0].cost or {}).items() if k != "wall_seconds"},
                       "configs": [e.aligner_config for e in r.entries[:1]],
+                      "eval_train_overlap": [e.eval_train_overlap for e in r.entries],
+                      "response_checks": [e.response_checks for e in r.entries],
+                      "harmless_gain_per_mtok": dict(zip(("mean", "ci_low", "ci_high"), r.gain_per_mtok))
+                      if r.gain_per_mtok else None,
                       "cells": {c: dict(zip(("mean", "ci_low", "ci_high"), r.cells[c])) for c in lb.columns},
                       "vs_baseline": {c: dict(zip(("diff", "ci_low", "ci_high", "p"), r.versus[c]))
                                       for c in r.versus}} for r in lb.rows]}
@@ -76,21 +112,23 @@ def to_csv(lb: Leaderboard) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["aligner", "seeds", *[f"{c} {p}" for c in lb.columns for p in ("mean", "ci_low", "ci_high")],
-                "optimizer_steps", "tokens_trained", "tokens_generated", "wall_seconds"])
+                "optimizer_steps", "tokens_trained", "tokens_generated", "wall_seconds",
+                *[f"harmless_gain_per_mtok {p}" for p in ("mean", "ci_low", "ci_high")], "eval_train_overlap"])
     for r in lb.rows:
         c = r.entries[0].cost or {}
         w.writerow([r.label, len(r.entries), *[f"{v:.4f}" for col in lb.columns for v in r.cells[col]],
                     c.get("optimizer_steps", ""), c.get("tokens_trained", ""), c.get("tokens_generated", ""),
-                    c.get("wall_seconds", "")])
+                    c.get("wall_seconds", ""), *([f"{v:.4f}" for v in r.gain_per_mtok] if r.gain_per_mtok else
+                                                 ["", "", ""]), _overlap(r)])
     return buf.getvalue()
 
 
 def to_markdown(lb: Leaderboard) -> str:
-    head = ["aligner", *map(short, lb.columns), "training cost"]
+    head = ["aligner", *map(short, lb.columns), *_EXTRA_HEADS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in lb.rows:
         cells = [f"{_fmt(r.cells[c])} {_vs(r.versus.get(c))}".strip() for c in lb.columns]
-        lines.append("| " + " | ".join([r.label + (" *" if r.pareto else ""), *cells, _cost(r)]) + " |")
+        lines.append("| " + " | ".join([r.label + (" *" if r.pareto else ""), *cells, *extras(r)]) + " |")
     return "\n".join(lines + [""] + [f"- {n}" for n in notes(lb)] + ["- * = on the harmlessness/helpfulness "
                                                                      "Pareto front", ""])
 
@@ -98,10 +136,10 @@ def to_markdown(lb: Leaderboard) -> str:
 def to_terminal(lb: Leaderboard, console) -> None:
     from rich.table import Table
 
-    t = Table("aligner", *map(short, lb.columns), "training cost", title="alignboard leaderboard")
+    t = Table("aligner", *map(short, lb.columns), *_EXTRA_HEADS, title="alignboard leaderboard")
     for r in lb.rows:
         t.add_row(r.label + (" *" if r.pareto else ""),
-                  *[f"{_fmt(r.cells[c])}\n{_vs(r.versus.get(c))}" for c in lb.columns], _cost(r))
+                  *[f"{_fmt(r.cells[c])}\n{_vs(r.versus.get(c))}" for c in lb.columns], *extras(r))
     console.print(t)
     for n in notes(lb):
         console.print(n, markup=False, highlight=False)
@@ -133,10 +171,11 @@ def _svg(lb: Leaderboard) -> str:
 def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
     """One self-contained page; every model-written (and data) string is HTML-escaped."""
     e = html.escape
-    head = "".join(f"<th>{e(c)}</th>" for c in ["aligner", *map(short, lb.columns), "training cost"])
+    head = "".join(f"<th>{e(c)}</th>" for c in ["aligner", *map(short, lb.columns), *_EXTRA_HEADS])
     body = "".join("<tr><td>" + e(r.label) + (" &#9733;" if r.pareto else "") + "</td>"
                    + "".join(f"<td>{e(_fmt(r.cells[c]))}<br><small>{e(_vs(r.versus.get(c)))}</small></td>"
-                             for c in lb.columns) + f"<td>{e(_cost(r))}</td></tr>" for r in lb.rows)
+                             for c in lb.columns) + "".join(f"<td>{e(v)}</td>" for v in extras(r))
+                   + "</tr>" for r in lb.rows)
     browser = []
     for r in lb.rows:
         for task in sorted(r.entries[0].samples):

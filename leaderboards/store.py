@@ -40,7 +40,7 @@ class Store:
     def entry_id(entry: Entry) -> str:
         """Entries of the same aligner config, seed, adapter and evaluation setup share an id (re-runs replace)."""
         return stable_hash([entry.aligner, entry.aligner_config, entry.seed, entry.adapter_identity,
-                            entry.template_id, entry.comparability_key()])[:16]
+                            entry.template_id, entry.comparability_key()] + ([entry.label] if entry.label else []))[:16]
 
     def add(self, entry: Entry) -> str:
         """Store an entry; return its id."""
@@ -59,4 +59,4 @@ class Store:
             except (ValueError, ValidationError):
                 raise AlignboardError(f"results store entry {f} is corrupt or from another version; "
                                       "remove it or use another --store") from None
-        return sorted(out, key=lambda e: (e.aligner, e.seed))
+        return sorted(out, key=lambda e: (e.aligner, e.label or "", e.seed))

@@ -104,13 +104,20 @@ def test_mistake_analysis_other_analysis_model(ctx, tiny_lm, tmp_path):
     assert ctx.generate.models["inducing mistakes (y-)"] is None  # mistakes still from the base model
 
 
-def test_mistake_analysis_inference_hint_only_when_on():
-    on = get_aligner("mistake_analysis").inference_messages("How do I X?")
-    off = get_aligner("mistake_analysis", inference_hint=False).inference_messages("How do I X?")
+def test_inference_hint_is_an_evaluation_factor_for_every_aligner():
+    from aligners.api import framed_messages
+
+    ma, sft, coh_ = get_aligner("mistake_analysis"), get_aligner("sft"), get_aligner("coh")
+    assert ma.default_hint and not sft.default_hint and not get_aligner("base").default_hint
+    on, off = framed_messages(ma, "How do I X?", True), framed_messages(ma, "How do I X?", False)
     assert off == [{"role": "user", "content": "How do I X?"}]
     assert on[0]["content"].endswith("How do I X?") and "harmless, ethical and inoffensive" in on[0]["content"]
-    assert template_id(get_aligner("mistake_analysis")) != template_id(get_aligner("mistake_analysis",
-                                                                                     inference_hint=False))
+    assert framed_messages(sft, "How do I X?", True) == on  # the same hint for a control row
+    assert framed_messages(None, "How do I X?", True) == on
+    hinted_coh = framed_messages(coh_, "How do I X?", True)  # CoH keeps its prefill after the hinted prompt
+    assert hinted_coh[0] == on[0] and hinted_coh[-1] == {"role": "assistant", "content": coh.POSITIVE}
+    assert template_id(ma, True) != template_id(ma, False) and template_id(None) == "plain"
+    assert template_id(sft, True) == template_id(ma, True)  # same framing, same id
 
 
 # ---- chain of hindsight
@@ -123,8 +130,14 @@ def test_coh_both_orders_and_loss_mask(ctx):
     tok = AutoTokenizer.from_pretrained(embedded_model_dir())  # a real vocabulary, so decoding is exact
     ctx._lm = LoadedModel(None, tok, "tokenizer-only")
     rows = get_aligner("coh").build_data(ctx)["sft"]
-    assert len(rows) == 2 * 4
-    for row, positive_first in zip(rows, [True, False] * 4):
+    assert len(rows) == 2 * 4 + 2  # both orders over H, and B's answers after the positive phrase
+    for row in rows[8:]:
+        ids, mask = row["input_ids"], row["completion_mask"]
+        learned = tok.decode([t for t, m in zip(ids, mask) if m])
+        assert "A harmless answer:" in tok.decode(ids) and "A harmful answer:" not in tok.decode(ids)
+        assert "harmless answer" not in learned
+    assert "water is wet" in tok.decode(rows[8]["input_ids"])
+    for row, positive_first in zip(rows[:8], [True, False] * 4):
         ids, mask = row["input_ids"], row["completion_mask"]
         learned = tok.decode([t for t, m in zip(ids, mask) if m])
         masked = tok.decode([t for t, m in zip(ids, mask) if not m])
@@ -163,10 +176,15 @@ def test_dpo_and_rlhf_pairs(ctx):
                               "rejected": [{"role": "assistant", "content": "answer[inducing mistakes (y-)] 0"}]}
     assert len(data["sft"]) == 2 and "sft" not in get_aligner("dpo", benign="skip").build_data(ctx)
     r = get_aligner("rlhf").build_data(ctx)
-    assert len(r["reward"]) + len(r["heldout"]) == 4 and r["heldout"]
+    # the reward model sees every prompt kind RL runs on: 4 harmful pairs and 2 benign (answer over a refusal)
+    assert len(r["reward"]) + len(r["heldout"]) == 6 and r["heldout"]
     assert not {x["prompt"][0]["content"] for x in r["reward"]} & {x["prompt"][0]["content"] for x in r["heldout"]}
+    benign = [x for x in r["reward"] + r["heldout"] if x["prompt"][0]["content"] == "what is the water"]
+    assert benign[0]["chosen"][0]["content"] == "water is wet" and "can't help" in benign[0]["rejected"][0]["content"]
     assert len(r["rl"]) == 6 and all(set(x) == {"prompt"} for x in r["rl"])
-    assert "sft" in get_aligner("rlhf", start_from_sft=True).build_data(ctx)
+    assert {x["prompt"][0]["content"] for x in r["rl"]} == {x["prompt"][0]["content"] for x in r["reward"] + r["heldout"]}
+    sft = get_aligner("rlhf", start_from_sft=True).build_data(ctx)["sft"]
+    assert len(sft) == 6 and {"role": "assistant", "content": "water is wet"} in [x["completion"][0] for x in sft]
 
 
 def test_dataset_mode_uses_labelled_responses(ctx):
@@ -175,6 +193,8 @@ def test_dataset_mode_uses_labelled_responses(ctx):
     assert [(r.id, p, n) for r, p, n in pairs] == [("h0", "I will not help with bad thing 0", "do bad thing 0 like so"),
                                                    ("h2", "I will not help with bad thing 2", "do bad thing 2 like so")]
     assert not [d for d, _ in ctx.generate.calls if "y" in d]
+    ctx.budget = Budget(n_harmful=2, n_benign=0)  # complete pairs come first, so a small budget buys pairs
+    assert [r.id for r in ctx.harmful()] == ["h0", "h2"]
 
 
 def test_shared_responses_are_generated_once(tmp_path, tiny_lm):
@@ -241,3 +261,106 @@ def test_plugin_from_entry_point_metadata(tmp_path, monkeypatch):
     assert "alignboard-broken" in reg.errors and "ModuleNotFoundError" in reg.errors["alignboard-broken"]
     assert issubclass(reg.get("echo"), Aligner) and reg.get("echo").name == "echo"
     sys.modules.pop("echo_plugin", None)
+
+
+# ---- one budget unit: total optimizer steps over every stage
+def test_budget_splits_steps_over_stages_and_never_doubles():
+    b = Budget(max_steps=5)
+    assert b.split(["sft", "dpo"]) == {"sft": 2, "dpo": 3} and b.split(["sft"]) == {"sft": 5} and b.split([]) == {}
+    assert sum(Budget(max_steps=7).split(get_aligner("rlhf", start_from_sft=True).stages()).values()) == 7
+    with pytest.raises(AlignboardError, match=r"budget.max_steps=1 is less than the 2 training stages of dpo"):
+        Budget(max_steps=1).split(get_aligner("dpo").stages(), "dpo")
+
+
+@pytest.mark.parametrize("preset", ["demo", "paper"])
+def test_presets_give_every_aligner_the_same_total_steps(preset):
+    from harness.spec import load_spec
+
+    spec = load_spec(preset)
+    totals = {a.name: sum(spec.budget.split(get_aligner(a.name, **a.config).stages()).values()) for a in spec.aligners}
+    assert totals.pop("base") == 0 and set(totals.values()) == {spec.budget.max_steps}
+
+
+def test_a_stage_outside_the_declared_ones_is_refused(ctx):
+    from aligners import training
+
+    ctx.steps = {"sft": 4}
+    with pytest.raises(AlignboardError, match="training stage 'dpo' is not among the aligner's declared stages"):
+        training._steps(ctx, "dpo")
+
+
+# ---- self-made data is judged before it is trained on
+class Scripted:
+    """ctx.generate stand-in: refusals for some prompts at first; a retry (sampling) writes a compliant answer."""
+
+    def __init__(self, refuse_always=(), refuse_first=()):
+        self.refuse_always, self.refuse_first, self.calls = set(refuse_always), set(refuse_first), []
+
+    def __call__(self, prompts, description="", lm=None, temperature=0.0, attempt=0):
+        self.calls.append((description, len(prompts), temperature, attempt))
+        out = []
+        for p in prompts:
+            i = int(p.split("bad thing ")[1].split()[0]) if "bad thing " in p else -1
+            refuse = i in self.refuse_always or (i in self.refuse_first and attempt == 0)
+            out.append("I'm sorry, I can't help with that." if refuse else f"Sure: step one for thing {i}.")
+        return out
+
+
+def test_a_refusal_is_never_used_as_a_mistake(ctx, home):
+    from harness.judges import get_judge
+
+    ctx.verifier, ctx.verify_retries = get_judge("keyword"), 2
+    ctx.generate = Scripted(refuse_always={1}, refuse_first={2})
+    pairs = responses.harmful_responses(ctx, ctx.harmful())
+    assert [r.id for r, _ in pairs] == ["h0", "h2", "h3"]  # h1 refused every time: dropped
+    assert not any("sorry" in y.lower() for _, y in pairs)
+    assert ctx.response_checks["y-"] == {"asked": 4, "kept": 3, "dropped": 1, "regenerated": 3,
+                                         "judge": get_judge("keyword").identity()}
+    retries = [c for c in ctx.generate.calls if c[3] > 0]
+    assert retries == [("inducing mistakes (y-), retry 1", 2, 1.0, 1), ("inducing mistakes (y-), retry 2", 1, 1.0, 2)]
+    # y+ must be judged harmless: a compliant answer to a harmful request is no y+
+    ctx.generate = Scripted(refuse_always={0, 1, 2, 3})
+    assert len(responses.harmless_responses(ctx, ctx.harmful())) == 4
+    ctx.generate = Scripted(refuse_always={0})
+    assert [r.id for r, _ in responses.harmless_responses(ctx, ctx.harmful())] == ["h0"]
+    assert ctx.response_checks["y+"]["dropped"] == 3
+
+
+def test_checks_reach_the_artifact(ctx, home, monkeypatch):
+    import json
+
+    from aligners.api import TrainResult
+    from harness.judges import get_judge
+
+    ctx.verifier = get_judge("keyword")
+    ctx.generate = Scripted(refuse_always={3})
+    monkeypatch.setattr("aligners.training.sft", lambda c, rows, **k: (None, TrainResult(examples=len(rows))))
+    monkeypatch.setattr("aligners.training.save_adapter", lambda model, out: None)
+    art = run_aligner(get_aligner("mistake_analysis"), ctx)
+    saved = json.loads((ctx.out_dir / "artifact.json").read_text())
+    assert saved["response_checks"]["y-"]["kept"] == 3 and saved["response_checks"]["y-"]["asked"] == 4
+    assert art.response_checks["y+"] == {"asked": 4, "kept": 1, "dropped": 3, "regenerated": 6,
+                                         "judge": get_judge("keyword").identity()}
+    assert run_aligner(get_aligner("base"), ctx).response_checks is None  # base makes no data
+
+
+def test_mistake_analysis_filter_accepts_any_judge(ctx, home):
+    from harness.judges import Judge, Judgment, register_judge
+
+    @register_judge("test_harm_words")
+    class HarmWords(Judge):  # a stand-in registered judge: harmful unless it talks about harm; refusals refuse
+        def judge_batch(self, items):
+            return [Judgment(refusal="sorry" in it.response.lower(),
+                             harmless="harm" in it.response.lower() or "sorry" in it.response.lower())
+                    for it in items]
+
+    with pytest.raises(AlignboardError, match="field 'analysis_filter'.*'keyword' or a judge"):
+        get_aligner("mistake_analysis", analysis_filter="nonesuch")
+    rows = get_aligner("mistake_analysis", analysis_filter="keyword").build_data(ctx)["sft"]
+    ma = get_aligner("mistake_analysis", analysis_filter="test_harm_words")
+    kept = ma._filtered([(ctx.pools.harmful_train[0], "y", "This response is harmful because it explains a crime; "
+                          "a responsible answer declines and points to legal help."),
+                         (ctx.pools.harmful_train[1], "y", "I'm sorry, I can't help with that."),
+                         (ctx.pools.harmful_train[2], "y", "Step one: buy the tools. Step two: go at night.")])
+    assert len(kept) == 1 and kept[0][2].startswith("This response is harmful")  # refusal and repetition dropped
+    assert rows  # the keyword filter still works

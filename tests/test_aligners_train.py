@@ -41,7 +41,11 @@ def test_builtin_trains_and_changes_greedy_output(shared, name, config):
         return
     assert art.cost.wall_seconds > 0
     assert (root / name / "adapter" / "adapter_model.safetensors").is_file()
-    assert art.cost.optimizer_steps >= 2 and art.cost.examples > 0 and art.cost.tokens_trained > 0
+    # the budget is the total over all stages: two-stage methods split it, never double it
+    assert art.cost.optimizer_steps == TINY.max_steps and art.cost.examples > 0 and art.cost.tokens_trained > 0
+    assert sum(s.optimizer_steps for s in art.cost.stages.values()) == TINY.max_steps
+    assert sum(s.tokens_trained for s in art.cost.stages.values()) == art.cost.tokens_trained
+    assert list(art.cost.stages) == get_aligner(name, **config).stages()
     assert art.cost.tokens_generated > 0
     tuned = generate(load_model(adapter=art.adapter), [PROMPT], GREEDY, cache=False, progress=False)[0]
     assert tuned != base_answer
@@ -70,3 +74,33 @@ def test_scaffolded_plugin_installs_lists_and_trains(tmp_path):
     art = json.loads((tmp_path / "run" / "artifact.json").read_text())
     assert art["aligner"] == "myplug" and art["cost"]["optimizer_steps"] == 1
     assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_rlhf_after_sft_uses_the_sft_policy_as_kl_reference(tmp_path, monkeypatch):
+    """With start_from_sft the RL stage's KL reference is the SFT policy (a frozen copy of the SFT adapter), and
+    only the trained adapter is saved."""
+    import torch
+    import trl
+
+    from aligners import training
+    from aligners.responses import chat
+
+    ctx = Context(pools=build_pools(), out_dir=tmp_path, budget=TINY, cache=False, progress=False,
+                  steps={"sft": 1, "rl": 1})
+    policy, _ = training.sft(ctx, [chat("Say hello.", "Hello!")] * 2)
+    seen = {}
+
+    def inspect(self):  # stands in for RLOOTrainer.train: look at the reference, train nothing
+        m = self.accelerator.unwrap_model(self.model)
+        weights = {n: p.detach() for n, p in m.named_parameters() if "lora_B" in n}
+        default = {n: w for n, w in weights.items() if ".default." in n}
+        seen["adapters"] = set(m.peft_config)
+        seen["ref_is_sft"] = all(torch.equal(w, weights[n.replace(".default.", ".ref.")]) for n, w in default.items())
+        seen["sft_moved"] = any(w.abs().sum() > 0 for w in default.values())  # LoRA B starts at zero
+
+    monkeypatch.setattr(trl.RLOOTrainer, "train", inspect)
+    model, _ = training.rloo(ctx, [chat("Say hello.")] * 2, lambda prompts, completions, **_: [0.0] * len(prompts),
+                             model=policy, num_generations=2, max_completion_length=4)
+    assert seen == {"adapters": {"default", "ref"}, "ref_is_sft": True, "sft_moved": True}
+    training.save_adapter(model, tmp_path / "adapter")
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file() and not (tmp_path / "adapter" / "ref").exists()

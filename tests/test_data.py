@@ -70,7 +70,8 @@ def test_pku_saferlhf_rows():
     recs = hub.rows_pku_saferlhf(_fixture("pku_saferlhf"), "train")
     assert recs[0].harmful and recs[0].harmful_response.startswith("Insert") and "locksmith" in recs[0].harmless_response
     assert recs[0].category == "Property Crimes"
-    assert not recs[1].harmful and recs[1].harmful_response is None and recs[1].harmless_response
+    # red-team prompts whose answers are both safe stay harmful requests (never benign), without a y-
+    assert recs[1].harmful and recs[1].harmful_response is None and recs[1].harmless_response.startswith("Hang")
 
 
 def test_hh_harmless_takes_last_human_turn():

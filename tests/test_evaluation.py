@@ -38,31 +38,70 @@ def test_every_task_has_a_version():
 
 def test_docs_carry_template_and_judge():
     u = _utils()
-    plain = u.load_harmbench_mini(judge="keyword")["test"]
-    assert len(plain) == u.MINI and plain[0]["template_id"] == "plain" and plain[0]["prefix"] == ""
+    plain = u.load(source="harmbench", mini=True, judge="keyword")["test"]
+    assert len(plain) == 24 and plain[0]["template_id"] == "plain" and plain[0]["prefix"] == ""
     assert plain[0]["text"] == plain[0]["prompt"] and plain[0]["judge_identity"].startswith("keyword-v1-")
-    hint = u.load_harmbench_mini(judge="keyword", aligner="mistake_analysis")["test"]
+    hint = u.load(source="harmbench", mini=True, judge="keyword", aligner="mistake_analysis")["test"]
     assert hint[0]["text"].endswith(hint[0]["prompt"]) and "harmless, ethical and inoffensive" in hint[0]["text"]
-    coh = u.load_harmbench_mini(judge="keyword", aligner="coh")["test"]
+    coh = u.load(source="harmbench", mini=True, judge="keyword", aligner="coh")["test"]
     assert coh[0]["prefix"] == "A harmless answer:" and coh[0]["template_id"] != "plain"
-    off = u.load_harmbench_mini(judge="keyword", aligner="mistake_analysis",
-                                aligner_config={"inference_hint": False})["test"]
-    assert off[0]["text"] == off[0]["prompt"]
+    off = u.load(source="harmbench", mini=True, judge="keyword", aligner="mistake_analysis", hint=False)["test"]
+    assert off[0]["text"] == off[0]["prompt"] and not off[0]["hint"] and hint[0]["hint"]
+    control = u.load(source="harmbench", mini=True, judge="keyword", aligner="base", hint=True)["test"]
+    assert control[0]["text"] == hint[0]["text"] and control[0]["template_id"] == hint[0]["template_id"]
 
 
 def test_advbench_task_uses_only_the_evaluation_half():
     from harness.data.pools import build_pools
 
-    docs = _utils().load_advbench(judge="keyword")["test"]
+    docs = _utils().load(source="advbench", judge="keyword")["test"]
     train = {r.prompt for r in build_pools().harmful_train}
     assert len(docs) == 260 and not train & {d["prompt"] for d in docs}
+
+
+@pytest.mark.parametrize("data,default_leaks", [({"eval_fraction": 0.3}, True),
+                                                ({"split_sources": ["advbench"], "eval_sources": ["harmbench"]}, False)])
+def test_tasks_evaluate_the_runs_own_pools(data, default_leaks):
+    """A spec's [data] reaches the task loader: AdvBench prompts are its evaluation half, disjoint from training."""
+    from harness.data.overlap import overlap
+    from harness.evalset import check_leaks
+    from harness.spec import DataSpec
+
+    pools = DataSpec(**data).pool_spec()
+    docs = _utils().load(source="advbench", judge="keyword", pools=pools.to_meta())["test"]
+    from harness.data.pools import build_pools
+
+    built = build_pools(pools)
+    train = [r.prompt for r in built.harmful_train + built.benign_train]
+    assert len(docs) == len(built.eval["advbench"]) == round(520 * pools.eval_fraction)
+    assert overlap([d["prompt"] for d in docs], train).clean
+    tasks = ["alignboard_advbench", "alignboard_safety_mini"] if default_leaks else ["alignboard_advbench"]
+    assert set(check_leaks(tasks, pools, train).values()) == {0}
+    # with eval_fraction 0.3 the default pools' evaluation half (the old behaviour) holds this spec's training prompts
+    default_docs = _utils().load(source="advbench", judge="keyword")["test"]
+    assert overlap([d["prompt"] for d in default_docs], train).clean is not default_leaks
+
+
+def test_leak_check_refuses_with_the_count():
+    from harness.data.pools import PoolSpec
+    from harness.errors import AlignboardError
+    from harness.evalset import check_leaks, task_texts
+
+    pools = PoolSpec()
+    leaked = task_texts("alignboard_harmbench_mini", pools)[:3]
+    with pytest.raises(AlignboardError, match="task alignboard_harmbench_mini: 3 of its 24 prompts overlap"):
+        check_leaks(["alignboard_safety_mini"], pools, ["an unrelated prompt", *leaked])
+    # an attack prompt leaks through the plain request it wraps
+    request = task_texts("alignboard_attacks_mini", pools)[-1]
+    with pytest.raises(AlignboardError, match="task alignboard_attacks_mini: 1 of its 48 prompts"):
+        check_leaks(["alignboard_attacks_mini"], pools, [request])
 
 
 def test_filter_judges_whole_task_in_one_batch(monkeypatch):
     from harness.judges import keyword
 
     u = _utils()
-    docs = list(u.load_mtbench_mini(judge="keyword")["test"])[:5]
+    docs = list(u.load(source="mtbench", mini=True, judge="keyword")["test"])[:5]
     calls = []
     real = keyword.KeywordJudge.judge_batch
     monkeypatch.setattr(keyword.KeywordJudge, "judge_batch", lambda self, items: calls.append(len(items)) or real(self, items))

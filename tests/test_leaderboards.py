@@ -121,3 +121,22 @@ def test_leaderboard_cli(tmp_path):
     empty = subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", "show", "--store",
                             str(tmp_path / "nothing")], capture_output=True, text=True)
     assert empty.returncode == 2 and "no entries yet" in empty.stderr
+
+
+def test_cost_normalised_gain_and_leak_column():
+    base = entry("base", 0.2, cost={"optimizer_steps": 0, "tokens_trained": 0}, eval_train_overlap=0)
+    sft = entry("sft", 0.9, cost={"optimizer_steps": 4, "tokens_trained": 200_000, "tokens_generated": 1500},
+                eval_train_overlap=0)
+    lb = build([base, sft], resamples=300)
+    row = next(r for r in lb.rows if r.aligner == "sft")
+    diff = row.versus["alignboard_harmbench_mini/harmless"]
+    # the gain is the paired harmless-rate difference per million training tokens (here 0.2 M)
+    assert row.gain_per_mtok == pytest.approx((diff[0] / 0.2, diff[1] / 0.2, diff[2] / 0.2))
+    assert row.gain_per_mtok[1] > 0
+    assert next(r for r in lb.rows if r.aligner == "base").gain_per_mtok is None
+    md = to_markdown(lb)
+    assert "harmless gain / M tok" in md and "n/a (no training)" in md and "1500 tok generated" in md
+    rows = {r["aligner"]: r for r in json.loads(to_json(lb))["rows"]}
+    assert rows["sft"]["eval_train_overlap"] == [0] and rows["sft"]["harmless_gain_per_mtok"]["mean"] > 0
+    unchecked = build([base, entry("sft", 0.9)], resamples=50)
+    assert "unchecked" in to_markdown(unchecked)  # an entry without the leak check is not shown as clean

@@ -25,6 +25,9 @@ gen_max_new_tokens = 16
 name = "base"
 [[aligners]]
 name = "sft"
+[[aligners]]
+name = "sft"
+hint = true
 {extra}
 [eval]
 tasks = ["alignboard_harmbench_mini", "alignboard_mtbench_mini"]
@@ -46,7 +49,11 @@ def _run(spec, root, **kw):
 
 
 def test_presets_load_and_bad_specs_are_one_line(tmp_path):
-    assert len(load_spec("demo").aligners) == 7 and load_spec("paper").eval.judge == "openai"
+    demo = load_spec("demo")
+    assert [a.resolved()[1] for a in demo.aligners] == [
+        "base", "base+hint", "sft", "sft+hint", "dpo", "rlhf", "coh", "critique_revise", "mistake_analysis+hint",
+        "mistake_analysis"]
+    assert load_spec("paper").eval.judge == "openai"
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\naligners = [{name = "sft"}]\n[eval]\ntasks = ["alignboard_nope"]\n')
     with pytest.raises(AlignboardError, match="unknown task 'alignboard_nope' in eval.tasks; known: alignboard_"):
@@ -54,12 +61,30 @@ def test_presets_load_and_bad_specs_are_one_line(tmp_path):
     bad.write_text('name = "x"\naligners = [{name = "magic"}]\n')
     with pytest.raises(AlignboardError, match="unknown aligner 'magic'; known: base"):
         load_spec(str(bad))
+    bad.write_text('name = "x"\naligners = [{name = "sft", hint = true}, {name = "sft", label = "sft+hint"}]\n')
+    with pytest.raises(AlignboardError, match="two aligner rows are labelled 'sft\\+hint'; give one of them"):
+        load_spec(str(bad))
     bad.write_text('name = "x"\naligners = []\n')
     with pytest.raises(AlignboardError, match="field 'aligners'.*at least one aligner"):
+        load_spec(str(bad))
+    bad.write_text('name = "x"\naligners = [{name = "sft"}]\n[eval]\ntasks = ["alignboard_attacks_mini"]\n')
+    with pytest.raises(AlignboardError, match="task alignboard_attacks_mini evaluates 'attacks', which is not in "
+                                              "the run's pools; add it to \\[data\\] eval_sources"):
         load_spec(str(bad))
     bad.write_text('name = "x"\naligners = [{name = "sft"}]\n[budget]\nmax_steps = "many"\n')
     with pytest.raises(AlignboardError, match=r"field 'budget.max_steps'.*'many'"):
         load_spec(str(bad))
+
+
+def test_evaluation_refuses_prompts_seen_in_training():
+    """The leak check runs before any model is loaded: a training prompt among a task's prompts is refused."""
+    from harness.data.pools import PoolSpec
+    from harness.evalset import task_texts
+    from harness.evaluation import evaluate
+
+    leaked = task_texts("alignboard_strongreject_mini", PoolSpec())[:2]
+    with pytest.raises(AlignboardError, match="task alignboard_strongreject_mini: 2 of its 24 prompts overlap"):
+        evaluate(["alignboard_safety_mini"], judge="keyword", train_prompts=["Tell me a joke.", *leaked])
 
 
 def _wait_then_kill(proc, condition, timeout=600):
@@ -78,8 +103,18 @@ def test_killed_runs_resume_to_the_same_leaderboard(tmp_path):
     clean = _run(spec, tmp_path / "clean")
     assert clean.wait() == 0, clean.communicate()[1][-3000:]
     expected = (tmp_path / "clean" / "leaderboard" / "leaderboard.json").read_text()
-    assert {r["aligner"] for r in json.loads(expected)["rows"]} == {"base", "sft"}
+    assert {r["label"] for r in json.loads(expected)["rows"]} == {"base", "sft", "sft+hint"}
+    assert len(list((tmp_path / "clean" / "train").glob("sft-*"))) == 1  # sft and sft+hint share one training
     assert json.loads(expected)["judge_agreement"]["targets"]["refusal"]["supported"]  # measured, shown
+    # every entry's evaluation prompts were checked against the prompts it was trained on
+    assert [r["eval_train_overlap"] for r in json.loads(expected)["rows"]] == [[0], [0], [0]]
+    trained_on = json.loads(next((tmp_path / "clean" / "train").glob("sft-*/train_prompts.json")).read_text())
+    assert len(trained_on) == 3  # n_harmful + n_benign
+    # the self-written y+ were judged before training (keyword judge: a refusal is harmless), counts recorded
+    art = json.loads(next((tmp_path / "clean" / "train").glob("sft-*/artifact.json")).read_text())
+    assert art["response_checks"]["y+"]["asked"] == 2 and art["response_checks"]["y+"]["judge"].startswith("keyword")
+    rows = {r["label"]: r for r in json.loads(expected)["rows"]}
+    assert rows["sft+hint"]["response_checks"] == rows["sft"]["response_checks"] == [art["response_checks"]]
 
     # killed during training (sft's folder exists, its artifact does not), then resumed
     root = tmp_path / "killed-train"
@@ -109,4 +144,62 @@ def test_killed_runs_resume_to_the_same_leaderboard(tmp_path):
     plan = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(bigger), "--root", str(tmp_path / "clean"),
                            "--dry-run"], capture_output=True, text=True)
     lines = [ln for ln in plan.stderr.splitlines() if "seed 0:" in ln]
-    assert len(lines) == 3 and [("to do" in ln) for ln in lines] == [False, False, True]
+    assert len(lines) == 4 and [("to do" in ln) for ln in lines] == [False, False, False, True]
+    assert "coh (hint off): sft 1 = 1 steps" in plan.stderr
+
+
+def _fixture_hub(monkeypatch, tmp_path):
+    """Serve the hub sources from fixture files in their real schemas (many rows, one per split)."""
+    from pathlib import Path
+
+    from harness.data import hub
+
+    fix = Path(__file__).parent / "fixtures"
+    rows = {name: [json.loads(ln) for ln in (fix / f"{name}.jsonl").read_text().splitlines() if ln.strip()]
+            for name in ("pku_saferlhf", "alpaca", "alpaca_eval")}
+    asked = []
+
+    def hub_rows(repo, split, **kw):
+        asked.append((repo, split))
+        name = {"PKU-Alignment/PKU-SafeRLHF": "pku_saferlhf", "tatsu-lab/alpaca": "alpaca"}[repo]
+        key = "prompt" if name == "pku_saferlhf" else "instruction"
+        return [{**r, key: f"{r[key]} ({split} variant {i})"} for i in range(30) for r in rows[name]]
+
+    ae = tmp_path / "alpaca_eval.json"
+    ae.write_text(json.dumps(rows["alpaca_eval"]))
+    monkeypatch.setattr(hub, "_hub_rows", hub_rows)
+    monkeypatch.setattr("huggingface_hub.hf_hub_download", lambda *a, **k: str(ae))
+    return asked
+
+
+def test_paper_dry_run_offline_and_on_hub_fixtures(tmp_path, monkeypatch):
+    from harness.runner import describe
+
+    spec = load_spec("paper")
+    lines = []
+    describe(spec, tmp_path / "root", lines.append)
+    text = "\n".join(lines)
+    assert "train pku_saferlhf: needs the hub" in text and "H, B and y+/y- counts: need the hub" in text
+    assert "eval  harmbench: 200 rows" in text
+    assert "rlhf (hint off): reward 333 + sft 333 + rl 334 = 1000 steps" in text
+    assert "base+hint (hint on): no training" in text and "sft+hint (hint on): sft 1000 = 1000 steps" in text
+    assert "mistake_analysis (hint off)" in text and "mistake_analysis+hint (self-induced) (hint on)" in text
+
+    asked = _fixture_hub(monkeypatch, tmp_path)
+    from harness.data.pools import build_pools
+
+    build_pools.cache_clear()
+    lines.clear()
+    describe(spec, tmp_path / "root", lines.append)
+    text = "\n".join(lines)
+    assert "train pku_saferlhf: 60 rows" in text and "eval  pku_saferlhf:test: 60 rows" in text
+    # every PKU row is a harmful request (never benign); B is Alpaca with its reference answers
+    assert "H: 60 harmful training prompts (60 with a dataset y+, 30 with a dataset y-)" in text
+    assert "B: 60 benign training prompts (60 with a reference answer)" in text
+    assert ("PKU-Alignment/PKU-SafeRLHF", "test") in asked and ("PKU-Alignment/PKU-SafeRLHF", "train") in asked
+    from harness.evalset import records, task_source
+
+    assert task_source("alignboard_pku_saferlhf") == ("pku_saferlhf:test", False)
+    evaluated = records("pku_saferlhf:test", False, spec.data.pool_spec())
+    assert len(evaluated) == 60 and all("(test variant" in r.prompt for r in evaluated)
+    build_pools.cache_clear()

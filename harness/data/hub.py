@@ -28,18 +28,21 @@ def _hub_rows(repo: str, split: str, **kwargs) -> list[dict]:
 
 
 def rows_pku_saferlhf(rows: Iterable[dict], split: str) -> list[Record]:
-    """PKU-SafeRLHF: prompt, response_0/1, is_response_0/1_safe -> y+ / y- where they differ."""
+    """PKU-SafeRLHF: prompt, response_0/1, is_response_*_safe, safer_response_id -> y+ / y-.
+
+    Every prompt comes from red-teaming, so every row is a harmful request (H, never B).
+    y+ is the safer answer when it is safe; y- the other answer when it is unsafe.
+    """
     out = []
     for i, r in enumerate(rows):
-        safe = [r["response_0"] if r["is_response_0_safe"] else None, r["response_1"] if r["is_response_1_safe"] else None]
-        unsafe = [r["response_0"] if not r["is_response_0_safe"] else None,
-                  r["response_1"] if not r["is_response_1_safe"] else None]
-        y_pos = next((s for s in safe if s), None)
-        y_neg = next((s for s in unsafe if s), None)
+        answers = [(r["response_0"], r["is_response_0_safe"]), (r["response_1"], r["is_response_1_safe"])]
+        safer = int(r.get("safer_response_id", 0 if answers[0][1] else 1))
+        (pos, pos_safe), (neg, neg_safe) = answers[safer], answers[1 - safer]
         cats = r.get("response_0_harm_category") or {}
         category = next((k for k, v in cats.items() if v), "safe") if isinstance(cats, dict) else "pku"
-        out.append(Record(f"pku-{split}-{i:06d}", r["prompt"].strip(), category, "pku_saferlhf",
-                          harmful=y_neg is not None, harmless_response=y_pos, harmful_response=y_neg))
+        out.append(Record(f"pku-{split}-{i:06d}", r["prompt"].strip(), category, "pku_saferlhf", harmful=True,
+                          harmless_response=pos if pos_safe else None,
+                          harmful_response=neg if not neg_safe else None))
     return out
 
 

@@ -15,7 +15,8 @@ class Record:
     ``label``/``label_name`` is a human-labelled response (judge validation);
     ``harmful_response``/``harmless_response`` are y-/y+ for training;
     ``reference`` is a reference answer to a benign prompt; ``turns`` holds every
-    user turn of a multi-turn prompt (``prompt`` is always the first).
+    user turn of a multi-turn prompt (``prompt`` is always the first); ``request`` is
+    the plain request that an attack prompt wraps.
     """
 
     id: str
@@ -30,6 +31,7 @@ class Record:
     label: Optional[float] = None
     label_name: Optional[str] = None
     turns: Optional[tuple[str, ...]] = None
+    request: Optional[str] = None  # an attack prompt's plain request (checked for leaks too)
 
     def to_dict(self) -> dict:
         """Plain dict, dropping empty optional fields."""

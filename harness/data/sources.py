@@ -46,16 +46,23 @@ def source(name: str, *, description: str, licence: str, origin: str, offline: b
 
 
 def get_source(name: str) -> Source:
-    """The registered source, or a one-line error listing the known ones."""
+    """The registered source (``NAME`` or ``NAME:SPLIT``), or a one-line error listing the known ones."""
     _load_hub_sources()
+    name = name.partition(":")[0]
     if name not in SOURCES:
         raise AlignboardError(f"unknown dataset {name!r}; known: {', '.join(sorted(SOURCES))}")
     return SOURCES[name]
 
 
 def load(name: str) -> list[Record]:
-    """All records of a source."""
-    return get_source(name).load()
+    """All records of a source; ``NAME:SPLIT`` picks a split of a hub source (``pku_saferlhf:test``)."""
+    base, _, part = name.partition(":")
+    src = get_source(base)
+    if not part:
+        return src.load()
+    if src.offline:
+        raise AlignboardError(f"dataset {base!r} has no named splits (got {name!r}); give it without ':{part}'")
+    return src.load(split=part)
 
 
 def all_sources() -> list[Source]:
@@ -242,5 +249,5 @@ def attack_templates() -> dict[str, str]:
 def attacks() -> list[Record]:
     templates = list(attack_templates().items())
     return [Record(f"attack-{r.id}", templates[i % len(templates)][1].format(prompt=r.prompt),
-                   templates[i % len(templates)][0], "attacks", True)
+                   templates[i % len(templates)][0], "attacks", True, request=r.prompt)
             for i, r in enumerate(harmbench())]

@@ -3,7 +3,11 @@
 Options arrive as lm-eval task metadata (``--metadata '{"judge": "keyword"}'`` on the
 stock CLI, or from ``alignboard``): ``judge`` and ``judge_config`` pick the judge
 (default: alignboard's best offline judge); ``aligner`` and ``aligner_config`` apply
-that aligner's inference template (its hint, or CoH's prefill) and postprocessing.
+that aligner's inference template (e.g. CoH's prefill) and postprocessing; ``hint``
+(true/false) puts the shared harmlessness hint in front of every prompt (default: the
+aligner's own ``default_hint``, on for mistake_analysis);
+``pools`` is the run's data (a PoolSpec as a dict; the default pools without it), from
+which each task takes the evaluation rows of the source its YAML declares.
 Every doc records the judge identity and the template id it was scored with.
 """
 
@@ -12,10 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-
-MINI = 24  # prompts per _mini task
-DEFAULT_SEED = 0
-
 
 def _template(meta: dict):
     """The aligner whose inference template applies (None: plain prompt)."""
@@ -27,10 +27,18 @@ def _template(meta: dict):
     return get_aligner(name, **(meta.get("aligner_config") or {}))
 
 
-def _docs(records, mini: bool, meta: dict):
+def load(**meta):
+    """The task's docs: its declared ``source`` (``mini``: a fixed subset) from the run's pools (``pools``)."""
+    from harness.data.pools import PoolSpec
+    from harness.evalset import records
+
+    return _docs(records(meta["source"], bool(meta.get("mini")), PoolSpec.from_meta(meta.get("pools"))), meta)
+
+
+def _docs(records, meta: dict):
     from datasets import Dataset
 
-    from aligners.api import template_id
+    from aligners.api import framed_messages, template_id
     from harness.judges import DEFAULT_JUDGE, get_judge
 
     judge_name = meta.get("judge") or os.environ.get("ALIGNBOARD_JUDGE") or DEFAULT_JUDGE
@@ -38,13 +46,10 @@ def _docs(records, mini: bool, meta: dict):
     judge = get_judge(judge_name, **judge_config)
     judge.check()  # a missing key or unreachable endpoint fails here, before any generation
     aligner = _template(meta)
-    if mini:
-        from harness.data.records import fixed_sample
-
-        records = fixed_sample(records, MINI)
+    hint = bool(meta["hint"]) if meta.get("hint") is not None else bool(aligner and aligner.default_hint)
     docs = []
     for r in records:
-        msgs = aligner.inference_messages(r.prompt) if aligner else [{"role": "user", "content": r.prompt}]
+        msgs = framed_messages(aligner, r.prompt, hint)
         prefix = msgs[-1]["content"] if msgs[-1]["role"] == "assistant" else ""
         user = [m for m in msgs if m["role"] == "user"][-1]["content"]
         docs.append({"id": r.id, "prompt": r.prompt, "category": r.category, "harmful": r.harmful,
@@ -52,36 +57,8 @@ def _docs(records, mini: bool, meta: dict):
                      "judge": judge_name, "judge_config": json.dumps(judge_config, sort_keys=True),
                      "judge_identity": judge.identity(), "aligner": aligner.name if aligner else "",
                      "aligner_config": json.dumps(meta.get("aligner_config") or {}, sort_keys=True),
-                     "template_id": template_id(aligner) if aligner else "plain"})
+                     "hint": hint, "template_id": template_id(aligner, hint)})
     return {"test": Dataset.from_list(docs)}
-
-
-def _records(name: str):
-    from harness.data import load
-
-    if name == "advbench":  # only the evaluation half: the other half is training data
-        from harness.data.pools import PoolSpec, build_pools
-
-        return build_pools(PoolSpec(seed=DEFAULT_SEED)).eval["advbench"]
-    return load(name)
-
-
-def _loader(name: str, mini: bool):
-    def load(**meta):
-        return _docs(_records(name), mini, meta)
-
-    load.__name__ = f"load_{name}{'_mini' if mini else ''}"
-    return load
-
-
-load_harmbench, load_harmbench_mini = _loader("harmbench", False), _loader("harmbench", True)
-load_strongreject, load_strongreject_mini = _loader("strongreject", False), _loader("strongreject", True)
-load_advbench, load_advbench_mini = _loader("advbench", False), _loader("advbench", True)
-load_mtbench, load_mtbench_mini = _loader("mtbench", False), _loader("mtbench", True)
-load_overrefusal, load_overrefusal_mini = _loader("overrefusal", False), _loader("overrefusal", True)
-load_attacks, load_attacks_mini = _loader("attacks", False), _loader("attacks", True)
-load_pku_saferlhf = _loader("pku_saferlhf", False)
-load_alpaca_eval = _loader("alpaca_eval", False)
 
 
 def judge_responses(resps, docs):

@@ -1,0 +1,115 @@
+"""The run's evaluation set: which records each task evaluates, and the leak check.
+
+A task declares its data source in its YAML ``metadata`` (``source``, ``mini``).
+Its records come from the run's pools (:class:`~harness.data.pools.PoolSpec`,
+passed as task metadata ``pools``): a split source's evaluation half, or an
+evaluation-only source. The same function serves lm-eval's dataset loader
+(``tasks/alignboard/utils.py``) and the runner's check, so what is checked is
+exactly what is evaluated.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from harness.data.pools import PoolSpec, build_pools
+from harness.data.records import Record, fixed_sample
+from harness.errors import AlignboardError
+
+MINI = 24  # prompts per _mini task
+
+
+class _Loader(yaml.SafeLoader):
+    """Reads lm-eval YAML without importing anything: ``!function x`` stays the string ``x``."""
+
+
+_Loader.add_constructor("!function", lambda loader, node: loader.construct_scalar(node))
+
+
+@lru_cache(maxsize=1)
+def _configs() -> dict[str, dict]:
+    import tasks
+
+    out = {}
+    for p in sorted(Path(tasks.path()).rglob("alignboard_*.yaml")):
+        cfg = yaml.load(p.read_text(encoding="utf-8"), Loader=_Loader) or {}
+        out[cfg["group"] if "group" in cfg else cfg["task"]] = cfg
+    return out
+
+
+def leaf_tasks(names) -> list[str]:
+    """Task names with every group expanded (in order, without repeats)."""
+    out: list[str] = []
+    for n in names:
+        cfg = _configs().get(n)
+        if cfg is None:
+            raise AlignboardError(f"unknown task {n!r}; known: {', '.join(sorted(_configs()))}")
+        for t in (leaf_tasks(cfg["task"]) if "group" in cfg else [n]):
+            if t not in out:
+                out.append(t)
+    return out
+
+
+def task_source(task: str) -> tuple[str, bool]:
+    """(source name, is a _mini variant) declared by a task."""
+    meta = _configs()[task].get("metadata") or {}
+    if "source" not in meta:
+        raise AlignboardError(f"task {task} declares no metadata.source; add the data source to its YAML")
+    return meta["source"], bool(meta.get("mini"))
+
+
+def records(source: str, mini: bool, pools: PoolSpec) -> list[Record]:
+    """The records a task over ``source`` evaluates under ``pools``.
+
+    A source in the pools gives its evaluation rows; a training-only source is refused;
+    any other source is evaluated whole (the stock lm-eval CLI path; runs refuse it up front).
+    """
+    if source in pools.train_sources:
+        raise AlignboardError(f"{source} is a training-only source of this run; evaluate a held-out split "
+                              f"(e.g. {source.partition(':')[0]}:test) or move it to split_sources")
+    built = build_pools(pools)
+    if source in built.eval:
+        rows = built.eval[source]
+    else:
+        from harness.data import load
+
+        rows = load(source)
+    return fixed_sample(rows, MINI) if mini else rows
+
+
+def check_sources(task_names, pools: PoolSpec) -> None:
+    """Every task must evaluate a source that the run's pools own (one-line error otherwise)."""
+    owned = set(pools.split_sources) | set(pools.eval_sources)
+    for t in leaf_tasks(task_names):
+        source, _ = task_source(t)
+        if source not in owned:
+            raise AlignboardError(f"task {t} evaluates {source!r}, which is not in the run's pools; add it to "
+                                  "[data] eval_sources (or split_sources)")
+
+
+def task_texts(task: str, pools: PoolSpec) -> list[str]:
+    """Every text of a task that must not appear in training: prompts and the requests attacks wrap."""
+    source, mini = task_source(task)
+    rows = records(source, mini, pools)
+    return [r.prompt for r in rows] + [r.request for r in rows if r.request]
+
+
+def check_leaks(task_names, pools: PoolSpec, train_prompts: list[str], threshold: float = 0.8) -> dict[str, int]:
+    """Overlap count (exact + near) of each task's prompts with the training prompts actually used.
+
+    Raises a one-line error naming the first task that overlaps and its count; returns the
+    (all zero) counts otherwise.
+    """
+    from harness.data.overlap import overlap
+
+    counts = {}
+    for t in leaf_tasks(task_names):
+        texts = task_texts(t, pools)
+        counts[t] = len(overlap(texts, train_prompts, threshold).contaminated_a()) if train_prompts else 0
+        if counts[t]:
+            raise AlignboardError(f"task {t}: {counts[t]} of its {len(texts)} prompts overlap the training prompts "
+                                  "(exact or near duplicates); change [data] so that training and evaluation differ")
+    return counts
