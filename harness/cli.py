@@ -340,12 +340,14 @@ def judge_serve(model: str, host: str, port: int) -> None:
 @click.option("--backend", type=click.Choice(["alignboard", "hf", "vllm"]), default="alignboard", show_default=True,
               help="Generation backend: alignboard's own (cached), lm-eval's hf, or vLLM (GPU).")
 @click.option("--output", type=click.Path(dir_okay=False), help="Write lm-eval's results JSON here.")
+@click.option("--max-unjudged", default=0.05, show_default=True,
+              help="Exit non-zero when a task has a larger share of answers the judge could not judge.")
 @click.option("--record", "store", type=click.Path(file_okay=False),
               help="Add the judged samples as an entry to this results store (for `alignboard leaderboard`).")
 @click.option("--artifact", type=click.Path(dir_okay=False, exists=True),
               help="The aligner's artifact.json: its config, seed and training cost go into the entry.")
 def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, limit, batch_size, backend, output,
-             store, artifact) -> None:
+             max_unjudged, store, artifact) -> None:
     """Evaluate a model (+ adapter) on alignboard's lm-eval tasks with a judge."""
     import json
 
@@ -383,8 +385,18 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
     if st:
         from leaderboards.entry import from_eval
 
-        entry = from_eval(res, aligner or "base", aligner_config, art.get("seed", 0), art.get("cost"))
+        entry = from_eval(res, aligner or "base", aligner_config, art.get("seed", 0), art.get("cost"),
+                          response_checks=art.get("response_checks"))
         out.print(f"recorded entry {st.add(entry)} in {store}")
+    unjudged = []  # tasks in which more than max_unjudged of the answers could not be judged
+    for task, metrics in sorted(res["results"].items()):
+        rate, n = metrics.get("unparseable,judged"), res.get("n-samples", {}).get(task, {}).get("effective")
+        if isinstance(rate, (int, float)) and n and rate > max_unjudged:
+            unjudged.append(f"{task}: {round(rate * n)} of {n}")
+    if unjudged:
+        kept = ", ".join(x for x in (output and f"results in {output}", st and f"entry in {store}") if x)
+        raise AlignboardError(f"answers could not be judged (more than {max_unjudged:.0%}): {'; '.join(unjudged)}"
+                              + (f"; {kept}" if kept else ""))
 
 
 # ---------------------------------------------------------------- leaderboard
@@ -393,40 +405,49 @@ def leaderboard() -> None:
     """Leaderboards over a results store: show, export, publish."""
 
 
-def _board(store: str, baseline: str):
+def _board(store: str, baseline: str, reference: str | None, max_unjudged: float):
     from leaderboards.board import build
     from leaderboards.store import Store
 
-    return build(Store(store).entries(), baseline)
+    return build(Store(store).entries(), baseline, judge_identity=reference, max_unjudged=max_unjudged)
 
 
 _STORE = click.option("--store", default="results", show_default=True, type=click.Path(file_okay=False),
                       help="Results store folder.")
-_BASELINE = click.option("--baseline", default="base", show_default=True, help="Aligner every row is tested against.")
+_BASELINE = click.option("--baseline", default="base", show_default=True, help="Row every other row is tested against.")
+_REFERENCE = click.option("--reference", help="Judge identity whose entries are ranked (needed when the store "
+                                              "holds entries of several judges).")
+_MAX_UNJUDGED = click.option("--max-unjudged", default=0.05, show_default=True,
+                             help="A cell with a larger share of unjudged answers is shown as n/a.")
+
+
+def _board_options(fn):
+    for option in (_MAX_UNJUDGED, _REFERENCE, _BASELINE, _STORE):
+        fn = option(fn)
+    return fn
 
 
 @leaderboard.command("show")
-@_STORE
-@_BASELINE
-def leaderboard_show(store: str, baseline: str) -> None:
+@_board_options
+def leaderboard_show(store: str, baseline: str, reference: str | None, max_unjudged: float) -> None:
     """Print the leaderboard in the terminal."""
     from leaderboards.render import to_terminal
 
-    to_terminal(_board(store, baseline), Console(width=max(out.width, 160)))
+    to_terminal(_board(store, baseline, reference, max_unjudged), Console(width=max(out.width, 160)))
 
 
 @leaderboard.command("export")
-@_STORE
-@_BASELINE
+@_board_options
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "md", "html"]), default="md", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), help="File to write [default: stdout].")
-def leaderboard_export(store: str, baseline: str, fmt: str, output: str | None) -> None:
+def leaderboard_export(store: str, baseline: str, reference: str | None, max_unjudged: float, fmt: str,
+                       output: str | None) -> None:
     """Export the leaderboard as JSON, CSV, Markdown or self-contained HTML."""
     from harness.io import atomic_write_text
     from leaderboards import render
 
     text = {"json": render.to_json, "csv": render.to_csv, "md": render.to_markdown,
-            "html": render.to_html}[fmt](_board(store, baseline))
+            "html": render.to_html}[fmt](_board(store, baseline, reference, max_unjudged))
     if output:
         atomic_write_text(output, text)
         out.print(f"wrote {output}")
@@ -435,15 +456,15 @@ def leaderboard_export(store: str, baseline: str, fmt: str, output: str | None) 
 
 
 @leaderboard.command("publish")
-@_STORE
-@_BASELINE
+@_board_options
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.option("--push-to", help="Also upload the folder to this Hugging Face dataset repo (needs the hub).")
-def leaderboard_publish(store: str, baseline: str, dest: str, push_to: str | None) -> None:
+def leaderboard_publish(store: str, baseline: str, reference: str | None, max_unjudged: float, dest: str,
+                        push_to: str | None) -> None:
     """Write a static folder: HTML report, JSON, Markdown, CSV, setup and a manifest of versions and hashes."""
     from leaderboards.publish import publish
 
-    path = publish(_board(store, baseline), dest, push_to)
+    path = publish(_board(store, baseline, reference, max_unjudged), dest, push_to)
     out.print(f"published {path} (open {path / 'index.html'})", soft_wrap=True)
 
 
@@ -462,6 +483,16 @@ def _run_spec(spec_name: str, root: str | None, dry_run: bool) -> None:
     if board is not None:
         to_terminal(board, Console(width=max(out.width, 160)))
         out.print(f"HTML report: {folder / 'leaderboard' / 'index.html'}", soft_wrap=True)
+        _fail_on_unjudged(board, f"results are kept in {folder}")
+
+
+def _fail_on_unjudged(board, kept: str) -> None:
+    """Exit non-zero, in one line, when any cell is n/a because its answers could not be judged."""
+    failed = board.failed_cells()
+    if failed:
+        cells = "; ".join(f"{row} {col}: {k} of {n}" for row, col, k, n in failed[:4])
+        raise AlignboardError(f"{len(failed)} cell(s) could not be judged (more than {board.max_unjudged:.0%} of "
+                              f"their answers unjudged): {cells}{' ...' if len(failed) > 4 else ''}; {kept}")
 
 
 @cli.command("run")

@@ -192,7 +192,8 @@ def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: boo
             store.add(Entry(**json.loads(s.entry_path.read_text())))
         except ValueError:
             raise AlignboardError(f"{s.entry_path} is corrupt; delete it and run again") from None
-    board = build(store.entries(), spec.eval.baseline)
+    board = build(store.entries(), spec.eval.baseline, judge_identity=judge.identity(),
+                  max_unjudged=spec.eval.max_unjudged)
     publish(board, root / "leaderboard")
     (root / "spec.json").write_text(spec.model_dump_json(indent=2))
     if timings:

@@ -69,6 +69,8 @@ class EvalSpec(_Strict):
     limit: Optional[int] = Field(None, ge=1)
     batch_size: int = Field(32, ge=1)
     baseline: str = "base"
+    max_unjudged: float = Field(0.05, ge=0, le=1, description="a cell with a larger share of answers the judge "
+                                                              "could not judge is n/a and fails the run")
     backend: Literal["alignboard", "hf", "vllm"] = Field(
         "alignboard", description="generation backend: alignboard's own (cached), lm-eval's hf, or vLLM on GPUs")
 

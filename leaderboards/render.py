@@ -17,9 +17,19 @@ def short(column: str) -> str:
     return column.removeprefix("alignboard_").replace("/", " ")
 
 
-def _fmt(cell) -> str:
-    mean, lo, hi = cell
-    return "n/a" if math.isnan(mean) else f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
+def _unjudged(row, col) -> str:
+    k, n = row.unjudged.get(col, (0, 0))
+    return f"{k} of {n} unjudged" if k else ""
+
+
+def _fmt(row, col, lb: Leaderboard) -> str:
+    """A cell: mean [CI], with how many answers could not be judged; n/a when too many could not."""
+    mean, lo, hi = row.cells[col]
+    k, n = row.unjudged.get(col, (0, 0))
+    if n and k / n > lb.max_unjudged:
+        return f"n/a ({_unjudged(row, col)})"
+    text = "n/a" if math.isnan(mean) else f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
+    return f"{text} ({_unjudged(row, col)})" if k else text
 
 
 def _vs(d) -> str:
@@ -31,13 +41,13 @@ def _vs(d) -> str:
 def _cost(row) -> str:
     c = row.entries[0].cost or {}
     return (f"{c.get('optimizer_steps', 0)} steps, {c.get('tokens_trained', 0)} tok trained, "
-            f"{c.get('tokens_generated', 0)} tok generated, {c.get('wall_seconds', 0):.0f}s") if c else "-"
+            f"{c.get('tokens_generated', 0)} tok generated, {c.get('wall_seconds', 0):.0f} s") if c else "-"
 
 
 def _gain(row) -> str:
     g = row.gain_per_mtok
     if g is None:
-        return "n/a (no training)" if row.tokens_trained == 0 else "n/a (no baseline)"
+        return "baseline" if row.baseline else "n/a (no training)" if row.tokens_trained == 0 else "n/a (no baseline)"
     return "n/a" if math.isnan(g[0]) else f"{g[0]:+.1f} [{g[1]:+.1f}, {g[2]:+.1f}]"
 
 
@@ -99,7 +109,9 @@ def to_dict(lb: Leaderboard) -> dict[str, Any]:
                       "response_checks": [e.response_checks for e in r.entries],
                       "harmless_gain_per_mtok": dict(zip(("mean", "ci_low", "ci_high"), r.gain_per_mtok))
                       if r.gain_per_mtok else None,
-                      "cells": {c: dict(zip(("mean", "ci_low", "ci_high"), r.cells[c])) for c in lb.columns},
+                      "cells": {c: {**dict(zip(("mean", "ci_low", "ci_high"), r.cells[c])),
+                                    **dict(zip(("unjudged", "answers"), r.unjudged.get(c, (0, 0))))}
+                                for c in lb.columns},
                       "vs_baseline": {c: dict(zip(("diff", "ci_low", "ci_high", "p"), r.versus[c]))
                                       for c in r.versus}} for r in lb.rows]}
 
@@ -111,12 +123,15 @@ def to_json(lb: Leaderboard) -> str:
 def to_csv(lb: Leaderboard) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["aligner", "seeds", *[f"{c} {p}" for c in lb.columns for p in ("mean", "ci_low", "ci_high")],
+    w.writerow(["aligner", "seeds", *[f"{c} {p}" for c in lb.columns for p in ("mean", "ci_low", "ci_high", "unjudged")],
                 "optimizer_steps", "tokens_trained", "tokens_generated", "wall_seconds",
                 *[f"harmless_gain_per_mtok {p}" for p in ("mean", "ci_low", "ci_high")], "eval_train_overlap"])
     for r in lb.rows:
         c = r.entries[0].cost or {}
-        w.writerow([r.label, len(r.entries), *[f"{v:.4f}" for col in lb.columns for v in r.cells[col]],
+        cells = [v for col in lb.columns for v in (
+            [_fmt(r, col, lb), "", ""] if _fmt(r, col, lb).startswith("n/a") else
+            [f"{x:.4f}" for x in r.cells[col]]) + [_unjudged(r, col)]]
+        w.writerow([r.label, len(r.entries), *cells,
                     c.get("optimizer_steps", ""), c.get("tokens_trained", ""), c.get("tokens_generated", ""),
                     c.get("wall_seconds", ""), *([f"{v:.4f}" for v in r.gain_per_mtok] if r.gain_per_mtok else
                                                  ["", "", ""]), _overlap(r)])
@@ -127,7 +142,7 @@ def to_markdown(lb: Leaderboard) -> str:
     head = ["aligner", *map(short, lb.columns), *_EXTRA_HEADS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in lb.rows:
-        cells = [f"{_fmt(r.cells[c])} {_vs(r.versus.get(c))}".strip() for c in lb.columns]
+        cells = [f"{_fmt(r, c, lb)} {_vs(r.versus.get(c))}".strip() for c in lb.columns]
         lines.append("| " + " | ".join([r.label + (" *" if r.pareto else ""), *cells, *extras(r)]) + " |")
     return "\n".join(lines + [""] + [f"- {n}" for n in notes(lb)] + ["- * = on the harmlessness/helpfulness "
                                                                      "Pareto front", ""])
@@ -136,10 +151,13 @@ def to_markdown(lb: Leaderboard) -> str:
 def to_terminal(lb: Leaderboard, console) -> None:
     from rich.table import Table
 
-    t = Table("aligner", *map(short, lb.columns), *_EXTRA_HEADS, title="alignboard leaderboard")
+    t = Table(title="alignboard leaderboard")
+    t.add_column("aligner", no_wrap=True)  # a row's name is never broken across lines
+    for head in (*map(short, lb.columns), *_EXTRA_HEADS):
+        t.add_column(head)
     for r in lb.rows:
         t.add_row(r.label + (" *" if r.pareto else ""),
-                  *[f"{_fmt(r.cells[c])}\n{_vs(r.versus.get(c))}" for c in lb.columns], *extras(r))
+                  *[f"{_fmt(r, c, lb)}\n{_vs(r.versus.get(c))}" for c in lb.columns], *extras(r))
     console.print(t)
     for n in notes(lb):
         console.print(n, markup=False, highlight=False)
@@ -173,7 +191,7 @@ def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
     e = html.escape
     head = "".join(f"<th>{e(c)}</th>" for c in ["aligner", *map(short, lb.columns), *_EXTRA_HEADS])
     body = "".join("<tr><td>" + e(r.label) + (" &#9733;" if r.pareto else "") + "</td>"
-                   + "".join(f"<td>{e(_fmt(r.cells[c]))}<br><small>{e(_vs(r.versus.get(c)))}</small></td>"
+                   + "".join(f"<td>{e(_fmt(r, c, lb))}<br><small>{e(_vs(r.versus.get(c)))}</small></td>"
                              for c in lb.columns) + "".join(f"<td>{e(v)}</td>" for v in extras(r))
                    + "</tr>" for r in lb.rows)
     browser = []

@@ -52,3 +52,17 @@ def home(tmp_path, monkeypatch):
     """An empty, private ALIGNBOARD_HOME."""
     monkeypatch.setenv("ALIGNBOARD_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
+
+
+@pytest.fixture
+def home_with_assets(tmp_path, monkeypatch):
+    """A private ALIGNBOARD_HOME that reads the real home's fetched assets and model (and writes nothing there)."""
+    from harness.assets import home as real_home
+
+    real = real_home()
+    private = tmp_path / "home"
+    private.mkdir()
+    for part in ("assets", "models"):
+        (private / part).symlink_to(real / part, target_is_directory=True)
+    monkeypatch.setenv("ALIGNBOARD_HOME", str(private))
+    return private

@@ -178,7 +178,8 @@ def test_openai_malformed_json(server):
     assert not out.parsed and out.harmless is None and "malformed" in out.error
 
 
-def test_openai_failures_count_as_not_harmless(server):
+def test_failed_judgments_are_missing_values_never_verdicts(server):
+    """A broken judgment is no verdict: not harmless, not harmful, not a refusal, not an attack success."""
     import importlib.util
     from pathlib import Path
 
@@ -188,8 +189,21 @@ def test_openai_failures_count_as_not_harmless(server):
     server.faults = [("raw", b"{broken")]
     (out,) = _openai().judge_batch([Item("q", "a")])
     metrics = utils.process_harmful({}, [out.model_dump_json()])
-    assert metrics["harmless"] == 0.0 and metrics["unparseable"] == 1.0 and math.isnan(metrics["harmless_score"])
-    assert utils.process_attack({}, [out.model_dump_json()])["attack_success"] == 1.0
+    assert math.isnan(metrics["harmless"]) and metrics["unparseable"] == 1.0 and math.isnan(metrics["harmless_score"])
+    assert math.isnan(utils.process_attack({}, [out.model_dump_json()])["attack_success"])
+    benign = utils.process_benign({}, [out.model_dump_json()])
+    assert math.isnan(benign["refusal"]) and benign["unparseable"] == 1.0  # was 0.0: "never refuses"
+    assert utils.nanmean([1.0, math.nan, 0.0]) == 0.5
+
+
+def test_a_validation_with_failed_requests_is_not_stored(server, home_with_assets):
+    from harness.judges.validate import stored_agreement, validate
+
+    server.faults = [("status", 500)] * 100
+    j = _openai(max_retries=0)
+    with pytest.raises(AlignboardError, match=r"judge validation: 5 of 5 judgments by openai-\S+ failed \(HTTP 500"):
+        validate(j, targets=["refusal"], limit=5)
+    assert stored_agreement(j.identity()) is None
 
 
 def test_openai_missing_key_and_unreachable_endpoint(monkeypatch):
@@ -201,3 +215,26 @@ def test_openai_missing_key_and_unreachable_endpoint(monkeypatch):
     with pytest.raises(AlignboardError, match=r"cannot reach the judge endpoint http://127.0.0.1:9/v1") as e:
         get_judge("openai").check()
     assert KEY not in str(e.value)
+
+
+@pytest.mark.integration
+def test_a_judge_answering_500_makes_eval_fail_loudly_and_the_cell_read_na(server, home_with_assets, tmp_path):
+    """Every judgment fails: the over-refusal cell is n/a (never 0.000 with a Pareto star), eval exits non-zero."""
+    import os
+    import subprocess
+    import sys
+
+    server.faults = [("status", 500)] * 1000
+    store = tmp_path / "store"
+    p = subprocess.run([sys.executable, "-m", "harness.cli", "eval", "--tasks", "alignboard_overrefusal_mini",
+                        "--judge", "openai", "--judge-set", "model=local", "--judge-set", "max_retries=0",
+                        "--judge-set", "backoff_s=0.01", "--limit", "3", "--record", str(store)],
+                       capture_output=True, text=True, env=os.environ, cwd=tmp_path)
+    assert p.returncode != 0 and "Traceback" not in p.stderr, p.stderr[-2000:]
+    last = p.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "3 of 3" in last and "alignboard_overrefusal_mini" in last
+    assert "recorded entry" in p.stdout  # the results are kept
+    shown = subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", "export", "--store", str(store),
+                            "--format", "md"], capture_output=True, text=True, env=os.environ, cwd=tmp_path)
+    assert "n/a (3 of 3 unjudged)" in shown.stdout and "0.000 [0.000, 0.000]" not in shown.stdout
+    assert " *" not in shown.stdout.split("\n\n")[0]  # no row on the Pareto front

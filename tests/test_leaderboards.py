@@ -1,6 +1,7 @@
 """Leaderboards: store, comparability, statistics, renderers and publishing (synthetic entries, no model)."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -53,11 +54,12 @@ def test_two_seeds_widen_nothing_but_count():
 
 def test_incomparable_entries_are_refused_with_a_reason():
     lb = build([entry("base", 0.2), entry("sft", 0.9), entry("dpo", 0.9, judge="probe-v1-y"),
-                entry("coh", 0.5, base_identity="other-model")], resamples=100)
+                entry("coh", 0.5, base_identity="other-model")], resamples=100, judge_identity="keyword-v1-x")
     assert [r.aligner for r in lb.rows] == ["sft", "base"]
     reasons = dict(lb.refused)
     assert "judge_identity" in reasons["dpo"] and "base_identity" in reasons["coh"]
-    assert "refused: dpo (differs from the reference in judge_identity)" in to_markdown(lb)
+    assert "refused: dpo (differs from the reference in judge_identity (probe-v1-y, not keyword-v1-x))" in to_markdown(lb)
+    assert "base_identity (other-model, not m-1)" in reasons["coh"]
 
 
 def test_renderers_and_pareto():
@@ -115,7 +117,8 @@ def test_leaderboard_cli(tmp_path):
     run = lambda *a: subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", *a, "--store",  # noqa: E731
                                      str(tmp_path / "st")], capture_output=True, text=True, env=os.environ)
     shown = run("show")
-    assert shown.returncode == 0 and "mistake_analysis" in shown.stdout and "harmbench_mini harmless" in shown.stdout
+    assert shown.returncode == 0 and "mistake_analysis *" in shown.stdout and "harmbench_mini" in shown.stdout
+    assert "0.725 [0.600, 0.850]" in shown.stdout and "| baseline" not in shown.stdout
     html_out = run("export", "--format", "html", "--output", str(tmp_path / "lb.html"))
     assert html_out.returncode == 0 and (tmp_path / "lb.html").read_text().startswith("<!DOCTYPE html>")
     empty = subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", "show", "--store",
@@ -127,7 +130,9 @@ def test_cost_normalised_gain_and_leak_column():
     base = entry("base", 0.2, cost={"optimizer_steps": 0, "tokens_trained": 0}, eval_train_overlap=0)
     sft = entry("sft", 0.9, cost={"optimizer_steps": 4, "tokens_trained": 200_000, "tokens_generated": 1500},
                 eval_train_overlap=0)
-    lb = build([base, sft], resamples=300)
+    control = entry("base", 0.25, label="base+hint", hint=True, template_id="hinted",
+                    cost={"optimizer_steps": 0, "tokens_trained": 0})
+    lb = build([base, sft, control], resamples=300)
     row = next(r for r in lb.rows if r.aligner == "sft")
     diff = row.versus["alignboard_harmbench_mini/harmless"]
     # the gain is the paired harmless-rate difference per million training tokens (here 0.2 M)
@@ -136,7 +141,49 @@ def test_cost_normalised_gain_and_leak_column():
     assert next(r for r in lb.rows if r.aligner == "base").gain_per_mtok is None
     md = to_markdown(lb)
     assert "harmless gain / M tok" in md and "n/a (no training)" in md and "1500 tok generated" in md
+    assert md.count("| baseline |") == 1 and "| base+hint" in md
     rows = {r["aligner"]: r for r in json.loads(to_json(lb))["rows"]}
     assert rows["sft"]["eval_train_overlap"] == [0] and rows["sft"]["harmless_gain_per_mtok"]["mean"] > 0
     unchecked = build([base, entry("sft", 0.9)], resamples=50)
     assert "unchecked" in to_markdown(unchecked)  # an entry without the leak check is not shown as clean
+
+
+# ---- a failed judgment is a missing value, never a verdict
+def _failed(e, task, ids):
+    for s in e.samples[task]:
+        if s.id in ids:
+            s.judgment = {"parsed": False, "error": "HTTP 500 after 3 attempts", "harmless": None, "refusal": None}
+            s.metrics = {k: None for k in s.metrics}
+    return e
+
+
+def test_unjudged_cells_read_na_and_leave_the_pareto_front():
+    base = entry("base", 0.2)
+    all_failed = _failed(entry("sft", 0.9), "alignboard_mtbench_mini", {f"b{i}" for i in range(40)})
+    one_failed = _failed(entry("dpo", 0.5), "alignboard_harmbench_mini", {"h0"})
+    lb = build([base, all_failed, one_failed], resamples=100)
+    rows = {r.label: r for r in lb.rows}
+    col = "alignboard_mtbench_mini/helpful_score"
+    assert rows["sft"].unjudged[col] == (40, 40) and math.isnan(rows["sft"].cells[col][0])
+    assert math.isnan(rows["sft"].helpfulness) and not rows["sft"].pareto  # the best safety, but not measured
+    assert rows["dpo"].unjudged["alignboard_harmbench_mini/harmless"] == (1, 40)  # 2.5%: still a value
+    assert not math.isnan(rows["dpo"].cells["alignboard_harmbench_mini/harmless"][0])
+    md, html_, csv_, js = to_markdown(lb), to_html(lb), to_csv(lb), json.loads(to_json(lb))
+    for text in (md, html_):
+        assert "n/a (40 of 40 unjudged)" in text and "(1 of 40 unjudged)" in text
+    assert "n/a (40 of 40 unjudged)" in csv_ and ",1 of 40 unjudged," in csv_
+    sft = next(r for r in js["rows"] if r["label"] == "sft")
+    assert sft["cells"][col]["mean"] is None and sft["cells"][col]["unjudged"] == 40
+    assert lb.failed_cells() == [("sft", col, 40, 40)]
+    strict = build([base, one_failed], resamples=50, max_unjudged=0.0)
+    assert math.isnan(next(r for r in strict.rows if r.label == "dpo").cells["alignboard_harmbench_mini/harmless"][0])
+
+
+def test_the_reference_is_the_specs_baseline_under_the_specs_judge():
+    entries = [entry("base", 0.2, judge="keyword-v1-k"), entry("base", 0.3, judge="probe-v1-p"),
+               entry("sft", 0.9, judge="probe-v1-p")]
+    lb = build(entries, "base", judge_identity="probe-v1-p", resamples=50)
+    assert sorted(r.label for r in lb.rows) == ["base", "sft"] and lb.judge_identity == "probe-v1-p"
+    assert lb.refused == [("base", "differs from the reference in judge_identity (keyword-v1-k, not probe-v1-p)")]
+    with pytest.raises(AlignboardError, match="judged by 2 judges .*keyword-v1-k.*probe-v1-p.*--reference"):
+        build(entries, "base", resamples=50)

@@ -6,6 +6,7 @@ from typing import Optional, Sequence
 
 from harness.assets import home
 from harness.data.records import fixed_sample
+from harness.errors import AlignboardError
 from harness.io import atomic_write_json
 from harness.judges.base import Item, Judge, judge
 from harness.judges.labels import HOLDOUT_SHARE, TARGETS, labelled, positive
@@ -33,6 +34,10 @@ def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[
         if limit:  # a fixed, seed-free subsample so repeated runs agree
             rows = fixed_sample(rows, limit)
         judgments = judge(j, [Item(r.prompt, r.response, True) for r in rows])
+        failed = [x for x in judgments if x.error]
+        if failed:  # a judge that could not answer has no agreement to store (and "unsupported" would be false)
+            raise AlignboardError(f"judge validation: {len(failed)} of {len(judgments)} judgments by {j.identity()} "
+                                  f"failed ({failed[0].error}); agreement not stored; fix the judge and validate again")
         predictions, scores = _predictions(target, judgments)
         if not predictions:
             report["targets"][target] = {"supported": False}
