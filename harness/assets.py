@@ -150,7 +150,11 @@ _FIX = "run `alignboard assets fetch --force`"
 
 def home() -> Path:
     """alignboard's data folder: ``$ALIGNBOARD_HOME``, default ``~/.cache/alignboard``."""
-    return Path(os.environ.get("ALIGNBOARD_HOME") or Path.home() / ".cache" / "alignboard")
+    p = Path(os.environ.get("ALIGNBOARD_HOME") or Path.home() / ".cache" / "alignboard")
+    if p.exists() and not p.is_dir():
+        raise AlignboardError(f"alignboard's home {p} is a file, not a folder; point ALIGNBOARD_HOME at a folder "
+                              "(or move the file away)")
+    return p
 
 
 def cache_dir() -> Path:

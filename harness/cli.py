@@ -388,6 +388,8 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
         entry = from_eval(res, aligner or "base", aligner_config, art.get("seed", 0), art.get("cost"),
                           response_checks=art.get("response_checks"))
         out.print(f"recorded entry {st.add(entry)} in {store}")
+        for line in st.replaced:
+            err.print(f"warning: replaced store entry {line}", markup=False, highlight=False, soft_wrap=True)
     unjudged = []  # tasks in which more than max_unjudged of the answers could not be judged
     for task, metrics in sorted(res["results"].items()):
         rate, n = metrics.get("unparseable,judged"), res.get("n-samples", {}).get(task, {}).get("effective")
@@ -576,8 +578,11 @@ def main() -> None:
         pass
     try:
         rc = cli.main(standalone_mode=False)
-    except AlignboardError as e:
-        err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+    except (AlignboardError, OSError) as e:
+        from harness.errors import os_error
+
+        err.print(f"error: {os_error(e) if isinstance(e, OSError) else e}", markup=False, highlight=False,
+                  soft_wrap=True)
         sys.exit(2)
     except click.ClickException as e:
         e.show()

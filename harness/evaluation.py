@@ -62,8 +62,11 @@ class AlignboardLM(LM):
             for i in idx:
                 ctx = requests[i].args[0]
                 prompts.append(json.loads(ctx[len(_MARK):]) if ctx.startswith(_MARK) else ctx)
+            ids = [f"{getattr(requests[i], 'task_name', None)}/"
+                   f"{(getattr(requests[i], 'doc', None) or {}).get('id', getattr(requests[i], 'doc_id', i))}"
+                   for i in idx]  # names an over-long or empty task prompt by its task and doc id
             texts = generate(self.lm, prompts, settings, progress=self.progress and not disable_tqdm,
-                             description="evaluating")
+                             description="evaluating", ids=ids)
             stops = [s for s in kw.get("until") or [] if s and s != self.lm.tokenizer.eos_token]
             for i, text in zip(idx, texts):
                 for s in stops:
@@ -95,6 +98,17 @@ def known_tasks(manager=None) -> list[str]:
 
 
 BACKENDS = ("alignboard", "hf", "vllm")
+
+
+def _quiet_git_hash() -> Optional[str]:
+    """The git revision of the working folder, or None, without git's complaints on the terminal."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "describe", "--always"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 def _model(backend: str, model: str, adapter: Optional[str], batch_size: int):
@@ -165,6 +179,9 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     get_judge(judge, **(judge_config or {})).check()  # fail before loading or generating anything
     overlap = None if train_prompts is None else sum(check_leaks(task_names, pools, train_prompts).values())
     lm, model_identity, adapter_identity = _model(backend, model, adapter, batch_size)
+    import lm_eval.evaluator
+
+    lm_eval.evaluator.get_git_commit_hash = _quiet_git_hash  # lm-eval's own probe prints git's "fatal: ..."
     res = lm_eval.simple_evaluate(model=lm, tasks=list(task_names), task_manager=manager,
                                   apply_chat_template=True, limit=limit, log_samples=log_samples)
     res["alignboard"] = {"model": model, "model_identity": model_identity, "adapter_identity": adapter_identity,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 from harness.assets import cache_dir
+from harness.errors import AlignboardError
 from harness.io import stable_hash
 from harness.kvstore import KVStore
 from harness.models import LoadedModel
@@ -73,17 +74,28 @@ def cache_key(lm: LoadedModel, prompt: Prompt, settings: GenerationSettings) -> 
                         "messages": _messages(prompt, None), "settings": settings.cache_key()})
 
 
+def _text(p: Prompt) -> str:
+    return p if isinstance(p, str) else " ".join(m["content"] for m in p if m["role"] == "user")
+
+
 def generate(lm: LoadedModel, prompts: Sequence[Prompt], settings: GenerationSettings = GenerationSettings(),
              cache: GenerationCache | None | bool = True, progress: bool = True,
-             description: str = "generating") -> list[str]:
+             description: str = "generating", ids: Optional[Sequence[str]] = None) -> list[str]:
     """Answers to ``prompts``, in input order.
 
     Uncached prompts are rendered with the chat template, sorted by token length
     (longest first, so padding stays small), batched with left padding and
     decoded greedily or with seeded sampling until eos or ``max_new_tokens``.
+    An empty prompt, or one that does not fit the model's context together with
+    ``max_new_tokens``, is refused before anything is generated (named by ``ids``,
+    else by its 1-based position); nothing is truncated silently.
     """
     import torch
 
+    name = (lambda i: ids[i]) if ids is not None else (lambda i: str(i + 1))
+    for i, p in enumerate(prompts):
+        if not _text(p).strip():
+            raise AlignboardError(f"prompt {name(i)} is empty; give it some text")
     if cache is True:
         cache = GenerationCache()
     keys = [cache_key(lm, p, settings) for p in prompts]
@@ -93,6 +105,11 @@ def generate(lm: LoadedModel, prompts: Sequence[Prompt], settings: GenerationSet
         tok = lm.tokenizer
         texts = {k: render(tok, prompts[i], settings.system_prompt) for k, i in todo}
         lengths = {k: len(tok(t, add_special_tokens=False)["input_ids"]) for k, t in texts.items()}
+        context = tok.model_max_length
+        for k, i in todo:
+            if lengths[k] + settings.max_new_tokens > context:
+                raise AlignboardError(f"prompt {name(i)} has {lengths[k]} tokens; with {settings.max_new_tokens} new "
+                                      f"tokens the model's context of {context} is exceeded; shorten the prompt")
         order = sorted(texts, key=lambda k: -lengths[k])
         eos = [t for t in {tok.eos_token_id, getattr(lm.model.generation_config, "eos_token_id", None)}
                if isinstance(t, int)]

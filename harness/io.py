@@ -47,19 +47,23 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
 
     Works for files and folders. On error the temporary is removed and ``dest``
     is left exactly as it was, so a killed or failed write never leaves a
-    half-written artifact under the final name.
+    half-written artifact under the final name; an OSError names ``dest``.
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
-    target = tmp / dest.name
+    tmp = None
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+        target = tmp / dest.name
         yield target
         if dest.is_dir() and not dest.is_symlink():
             shutil.rmtree(dest)
         os.replace(target, dest)
+    except OSError as e:  # named by what was being written, not by a hidden temporary
+        raise OSError(e.errno, e.strerror, str(dest)) from e
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def atomic_write_text(dest: str | os.PathLike, text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -46,12 +47,23 @@ def resolve(name: str) -> Path:
                               "check the id and that huggingface.co is reachable") from None
 
 
+def _content(p: Path) -> str:
+    # adapter_config.json lists target_modules in set order, which changes between processes:
+    # it is hashed canonically (sorted keys and modules) so identical weights keep one identity.
+    if p.name == "adapter_config.json":
+        cfg = json.loads(p.read_text(encoding="utf-8"))
+        if isinstance(cfg.get("target_modules"), list):
+            cfg["target_modules"] = sorted(cfg["target_modules"])
+        return stable_hash(cfg)
+    return sha256_file(p)
+
+
 def folder_identity(folder: Path, patterns=("*.safetensors", "config.json", "adapter_config.json")) -> str:
-    """Content hash of the files that define a model or adapter."""
+    """Content hash of the files that define a model or adapter (configs canonically, weights by bytes)."""
     files = sorted({p for pat in patterns for p in folder.glob(pat) if p.is_file()})
     if not files:
         raise AlignboardError(f"{folder} holds no safetensors weights")
-    return stable_hash({p.name: sha256_file(p) for p in files})[:16]
+    return stable_hash({p.name: _content(p) for p in files})[:16]
 
 
 def prepare_tokenizer(tok: Any, max_length: int) -> Any:

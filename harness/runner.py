@@ -189,9 +189,12 @@ def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: boo
         else:
             log(f"{prefix}: cached")
         try:
-            store.add(Entry(**json.loads(s.entry_path.read_text())))
-        except ValueError:
+            entry = Entry(**json.loads(s.entry_path.read_text()))
+        except (ValueError, TypeError):  # not JSON, not an object, not an entry
             raise AlignboardError(f"{s.entry_path} is corrupt; delete it and run again") from None
+        store.add(entry)
+    for line in store.replaced:
+        log(f"replaced store entry {line}")
     board = build(store.entries(), spec.eval.baseline, judge_identity=judge.identity(),
                   max_unjudged=spec.eval.max_unjudged)
     publish(board, root / "leaderboard")

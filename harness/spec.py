@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -83,7 +83,7 @@ class Spec(_Strict):
     data: DataSpec = DataSpec()
     budget: Budget = DEMO_BUDGET
     aligners: list[AlignerSpec]
-    seeds: list[int] = [0]
+    seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = [0]
     eval: EvalSpec = EvalSpec()
 
     @field_validator("aligners")

@@ -138,26 +138,34 @@ def to_csv(lb: Leaderboard) -> str:
     return buf.getvalue()
 
 
+def _md(text: str) -> str:
+    """Markdown table text that a viewer rendering HTML shows as written (and that keeps its cell)."""
+    return html.escape(text).replace("|", "\\|").replace("\n", " ")
+
+
 def to_markdown(lb: Leaderboard) -> str:
+    """A Markdown table and its notes; every label and value is escaped."""
     head = ["aligner", *map(short, lb.columns), *_EXTRA_HEADS]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = ["| " + " | ".join(map(_md, head)) + " |", "|" + "---|" * len(head)]
     for r in lb.rows:
         cells = [f"{_fmt(r, c, lb)} {_vs(r.versus.get(c))}".strip() for c in lb.columns]
-        lines.append("| " + " | ".join([r.label + (" *" if r.pareto else ""), *cells, *extras(r)]) + " |")
-    return "\n".join(lines + [""] + [f"- {n}" for n in notes(lb)] + ["- * = on the harmlessness/helpfulness "
-                                                                     "Pareto front", ""])
+        lines.append("| " + " | ".join(map(_md, [r.label + (" *" if r.pareto else ""), *cells, *extras(r)])) + " |")
+    return "\n".join(lines + [""] + [f"- {_md(n)}" for n in notes(lb)]
+                     + ["- * = on the harmlessness/helpfulness Pareto front", ""])
 
 
 def to_terminal(lb: Leaderboard, console) -> None:
+    """A rich table; labels and values are printed as written (markup escaped)."""
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title="alignboard leaderboard")
     t.add_column("aligner", no_wrap=True)  # a row's name is never broken across lines
     for head in (*map(short, lb.columns), *_EXTRA_HEADS):
-        t.add_column(head)
+        t.add_column(escape(head))
     for r in lb.rows:
-        t.add_row(r.label + (" *" if r.pareto else ""),
-                  *[f"{_fmt(r, c, lb)}\n{_vs(r.versus.get(c))}" for c in lb.columns], *extras(r))
+        t.add_row(*map(escape, [r.label + (" *" if r.pareto else ""),
+                                *[f"{_fmt(r, c, lb)}\n{_vs(r.versus.get(c))}" for c in lb.columns], *extras(r)]))
     console.print(t)
     for n in notes(lb):
         console.print(n, markup=False, highlight=False)

@@ -23,6 +23,7 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.replaced: list[str] = []  # what add() replaced in this session, said out loud by the callers
         marker = self.path / _MARKER
         if marker.is_file():
             try:
@@ -38,25 +39,35 @@ class Store:
 
     @staticmethod
     def entry_id(entry: Entry) -> str:
-        """Entries of the same aligner config, seed, adapter and evaluation setup share an id (re-runs replace)."""
-        return stable_hash([entry.aligner, entry.aligner_config, entry.seed, entry.adapter_identity,
-                            entry.template_id, entry.comparability_key()] + ([entry.label] if entry.label else []))[:16]
+        """One id per (row, aligner config, seed, evaluation setup): a re-run replaces, never duplicates."""
+        return stable_hash([entry.aligner, entry.aligner_config, entry.seed, entry.template_id,
+                            entry.comparability_key()] + ([entry.label] if entry.label else []))[:16]
 
     def add(self, entry: Entry) -> str:
-        """Store an entry; return its id."""
+        """Store an entry and return its id; an entry it replaces with other weights is noted in ``replaced``."""
         if not (self.path / _MARKER).is_file():
             atomic_write_json(self.path / _MARKER, {"schema_version": SCHEMA_VERSION})
         eid = self.entry_id(entry)
-        atomic_write_json(self.path / "entries" / f"{eid}.json", entry.model_dump())
+        path = self.path / "entries" / f"{eid}.json"
+        old = self._read(path) if path.is_file() else None
+        if old is not None and old.adapter_identity != entry.adapter_identity:
+            self.replaced.append(f"{eid}: {entry.label or entry.aligner} seed {entry.seed} "
+                                 f"(adapter {old.adapter_identity} replaced by {entry.adapter_identity})")
+        atomic_write_json(path, entry.model_dump())
         return eid
+
+    @staticmethod
+    def _read(f: Path) -> Entry:
+        try:
+            data = json.loads(f.read_text())
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            return Entry(**data)
+        except (ValueError, ValidationError):
+            raise AlignboardError(f"results store entry {f} is corrupt or from another version; "
+                                  "remove it or use another --store") from None
 
     def entries(self) -> list[Entry]:
         """Every stored entry (sorted by aligner, then seed)."""
-        out = []
-        for f in sorted((self.path / "entries").glob("*.json")):
-            try:
-                out.append(Entry(**json.loads(f.read_text())))
-            except (ValueError, ValidationError):
-                raise AlignboardError(f"results store entry {f} is corrupt or from another version; "
-                                      "remove it or use another --store") from None
+        out = [self._read(f) for f in sorted((self.path / "entries").glob("*.json"))]
         return sorted(out, key=lambda e: (e.aligner, e.label or "", e.seed))

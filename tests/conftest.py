@@ -66,3 +66,30 @@ def home_with_assets(tmp_path, monkeypatch):
         (private / part).symlink_to(real / part, target_is_directory=True)
     monkeypatch.setenv("ALIGNBOARD_HOME", str(private))
     return private
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """``mount(name, size, ro, setup)``: a small tmpfs folder (full disks, read-only folders); skipped where
+    mounting is not allowed. ``setup(path)`` runs before a read-only remount."""
+    import subprocess
+
+    mounts = []
+
+    def mount(name, size="1m", ro=False, setup=None):
+        p = tmp_path / name
+        p.mkdir()
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(p)], capture_output=True,
+                           text=True)
+        if r.returncode:
+            pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+        mounts.append(p)
+        if setup:
+            setup(p)
+        if ro:
+            subprocess.run(["mount", "-o", "remount,ro", str(p)], check=True)
+        return p
+
+    yield mount
+    for p in reversed(mounts):
+        subprocess.run(["umount", "-l", str(p)], capture_output=True)

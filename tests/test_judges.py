@@ -231,6 +231,7 @@ def test_a_judge_answering_500_makes_eval_fail_loudly_and_the_cell_read_na(serve
                         "--judge-set", "backoff_s=0.01", "--limit", "3", "--record", str(store)],
                        capture_output=True, text=True, env=os.environ, cwd=tmp_path)
     assert p.returncode != 0 and "Traceback" not in p.stderr, p.stderr[-2000:]
+    assert "fatal: not a git repository" not in p.stderr  # outside a checkout, git's probe stays silent
     last = p.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "3 of 3" in last and "alignboard_overrefusal_mini" in last
     assert "recorded entry" in p.stdout  # the results are kept
