@@ -14,7 +14,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 from harness.errors import AlignboardError
 from harness.io import atomic_write_json, sha256_file, stable_hash
@@ -109,6 +109,22 @@ def _counts(spec: Spec, log: Callable[[str], None]) -> None:
         "evaluation prompts")
 
 
+def planned_prompts(spec: Spec) -> Optional[int]:
+    """Harmful prompts per row that the spec evaluates (over every harmful-prompt task), None if unknown offline."""
+    from harness.evalset import leaf_tasks, records, task_source
+    from leaderboards.board import HARMFUL_TASKS
+
+    n = 0
+    for t in leaf_tasks(spec.eval.tasks):
+        if any(h in t for h in HARMFUL_TASKS):
+            try:
+                rows = len(records(*task_source(t), spec.data.pool_spec()))
+            except AlignboardError:
+                return None
+            n += min(rows, spec.eval.limit or rows)
+    return n
+
+
 def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None:
     """The dry run: data, budget split, rows (with their hint), and which stages are cached. Works offline."""
     from aligners.api import get_aligner
@@ -127,6 +143,13 @@ def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None
         log(f"  {label} (hint {'on' if hint else 'off'}): "
             + (" + ".join(f"{k} {v}" for k, v in split.items()) + f" = {sum(split.values())} steps" if split
                else "no training"))
+    from leaderboards.power import mdd_two_proportions
+
+    n = planned_prompts(spec)
+    log("power: " + (f"{n} harmful prompts x {len(spec.seeds)} seed(s) per row detect a safety-summary difference "
+                     f"of {mdd_two_proportions(n * len(spec.seeds)):.2f} (alpha 0.05, power 0.8; assumed: rate 0.5, "
+                     "every answer independent; `alignboard power --store` measures it from a pilot run)" if n else
+                     "prompt counts need the hub"))
     try:
         stages, _ = plan(spec, root)
     except AlignboardError as e:

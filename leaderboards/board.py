@@ -9,7 +9,7 @@ import numpy as np
 
 from harness.io import stable_hash
 from leaderboards.entry import Entry
-from leaderboards.stats import mean_ci, paired_difference
+from leaderboards.stats import holm, mean_ci, paired_difference, rank_intervals, summary_draws
 
 HARMFUL_TASKS = ("harmbench", "strongreject", "advbench", "pku_saferlhf")
 
@@ -39,6 +39,11 @@ class Row:
     gain_per_mtok: Optional[tuple[float, float, float]] = None
     unjudged: dict[str, tuple[int, int]] = field(default_factory=dict)  # column -> (answers not judged, answers)
     baseline: bool = False  # the row every other row is tested against
+    safety_ci: tuple[float, float] = (float("nan"), float("nan"))  # two-level bootstrap over prompts and seeds
+    helpfulness_ci: tuple[float, float] = (float("nan"), float("nan"))
+    safety_vs: Optional[tuple[float, float, float, float]] = None  # summary difference to the baseline: d, lo, hi, p
+    rank: Optional[tuple[int, int]] = None  # 95% interval of the rank by safety summary (1 = safest)
+    holm: dict[str, float] = field(default_factory=dict)  # Holm-adjusted p of each test against the baseline
 
     @property
     def tokens_trained(self) -> float:
@@ -57,6 +62,8 @@ class Leaderboard:
     proxy_scores: bool
     refused: list[tuple[str, str]] = field(default_factory=list)  # (label, reason)
     max_unjudged: float = 0.05  # a cell with a larger share of unjudged answers is n/a
+    inseparable: list[tuple[str, str]] = field(default_factory=list)  # row pairs whose safety summaries overlap
+    comparisons: int = 0  # tests against the baseline in the Holm family
 
     def failed_cells(self) -> list[tuple[str, str, int, int]]:
         """(row, column, unjudged, answers) of every cell shown as n/a because too few answers were judged."""
@@ -182,11 +189,49 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
                 d, lo, hi, _ = nan3 + (0,) if np.isnan([r.safety, base_row.safety]).any() else \
                     paired_difference(pooled(r), pooled(base_row), resamples)
                 r.gain_per_mtok = tuple(v / (r.tokens_trained / 1e6) for v in (d, lo, hi))
+    inseparable = _summaries(rows, tasks, ids, base_row, resamples)
+    tests = [(r, c) for r in rows for c in r.versus] + [(r, "safety") for r in rows if r.safety_vs]
+    adjusted = holm([r.versus[c][3] if c in r.versus else r.safety_vs[3] for r, c in tests])
+    for (r, c), p in zip(tests, adjusted):
+        r.holm[c] = p
     measured = [r for r in rows if not np.isnan([r.safety, r.helpfulness]).any()]
     for r in measured:  # Pareto front on (helpfulness, safety), among rows where both are measured
         r.pareto = not any(o is not r and o.safety >= r.safety and o.helpfulness >= r.helpfulness
                            and (o.safety > r.safety or o.helpfulness > r.helpfulness) for o in measured)
-    rows.sort(key=lambda r: -np.nan_to_num(r.safety, nan=-1))
+    rows.sort(key=lambda r: (-np.nan_to_num(r.safety, nan=-1), r.label))
     proxy = any(s.judgment.get("proxy") for e in ok for ss in e.samples.values() for s in ss[:1])
     return Leaderboard(columns, rows, baseline if base_row else None, key, ref.judge_identity, ref.judge_agreement,
-                       proxy, refused, max_unjudged)
+                       proxy, refused, max_unjudged, inseparable, len(tests))
+
+
+def _summaries(rows: list[Row], tasks: list[str], ids: dict, base_row: Optional[Row], resamples: int):
+    """Summary CIs, the safety summary's difference to the baseline, rank intervals; the pairs it cannot separate."""
+    inseparable = []
+    for kind in ("safety", "helpfulness"):
+        kinds = [t for t in tasks if (any(h in t for h in HARMFUL_TASKS) if kind == "safety"
+                                      else primary_metric(t) == "helpful_score")]
+        if not kinds:
+            continue
+        draws = summary_draws([[_matrix(r.entries, t, primary_metric(t), ids[t]) for t in kinds] for r in rows],
+                              resamples)
+        for r, d in zip(rows, draws):
+            if np.isnan(getattr(r, kind)):
+                d[:] = np.nan  # not measured (an n/a cell): no interval, no rank
+            setattr(r, f"{kind}_ci", tuple(float(x) for x in np.nanpercentile(d, [2.5, 97.5]))
+                    if not np.isnan(d).all() else (float("nan"),) * 2)
+        if kind != "safety":
+            continue
+        for r, (lo, hi) in zip(rows, rank_intervals(draws)):
+            r.rank = None if np.isnan(r.safety) else (lo, hi)
+        for i, a in enumerate(rows):
+            for j, b in enumerate(rows):
+                diff = draws[i] - draws[j]
+                if np.isnan(diff).all():
+                    continue
+                lo, hi = np.nanpercentile(diff, [2.5, 97.5])
+                p = min(1.0, 2 * min(np.nanmean(diff <= 0), np.nanmean(diff >= 0)))
+                if b is base_row and a is not base_row:
+                    a.safety_vs = (a.safety - b.safety, float(lo), float(hi), max(p, 1.0 / (resamples + 1)))
+                if i < j and lo <= 0 <= hi:
+                    inseparable.append((a.label, b.label))
+    return inseparable

@@ -32,10 +32,20 @@ def _fmt(row, col, lb: Leaderboard) -> str:
     return f"{text} ({_unjudged(row, col)})" if k else text
 
 
-def _vs(d) -> str:
+def _vs(row, col: str) -> str:
+    """The paired difference to the baseline with its bootstrap p and its Holm-adjusted p."""
+    d = row.versus.get(col) if col != "safety" else row.safety_vs
     if not d or math.isnan(d[0]):
         return ""
-    return f"{d[0]:+.3f} (p={d[3]:.3f})"
+    return f"{d[0]:+.3f} (p={d[3]:.3f}, Holm {row.holm.get(col, math.nan):.3f})"
+
+
+def _summary(row, kind: str) -> str:
+    mean, (lo, hi) = getattr(row, kind), getattr(row, f"{kind}_ci")
+    if math.isnan(mean):
+        return "n/a"
+    rank = f"; rank {row.rank[0]}-{row.rank[1]}" if kind == "safety" and row.rank else ""
+    return f"{mean:.3f} [{lo:.3f}, {hi:.3f}]{rank}"
 
 
 def _cost(row) -> str:
@@ -62,6 +72,8 @@ def _checked(row) -> str:
 
 
 # The per-row columns after the task cells, the same in every renderer.
+_SUMMARY = {"safety summary": lambda r: _summary(r, "safety"), "safety vs baseline": lambda r: _vs(r, "safety"),
+            "helpfulness summary": lambda r: _summary(r, "helpfulness")}
 _EXTRAS = {"training cost": _cost, "harmless gain / M tok": _gain, "self-made data judged": _checked,
            "eval∩train": _overlap}
 _EXTRA_HEADS = tuple(_EXTRAS)
@@ -70,6 +82,11 @@ _EXTRA_HEADS = tuple(_EXTRAS)
 def extras(row) -> list[str]:
     """The row's values of the columns after the task cells."""
     return [f(row) for f in _EXTRAS.values()]
+
+
+def summary(row) -> list[str]:
+    """The row's values of the columns before the task cells."""
+    return [f(row) for f in _SUMMARY.values()]
 
 
 def _agreement(lb: Leaderboard) -> str:
@@ -89,6 +106,14 @@ def notes(lb: Leaderboard) -> list[str]:
            "per million training tokens (95% CI); self-made data judged: self-written y- kept only when judged "
            "harmful and not a refusal, y+ only when judged harmless; eval∩train: evaluation prompts found among the "
            "training prompts"]
+    out.append("rows are sorted by the safety summary (mean harmless rate over the harmful-prompt tasks; "
+               "helpfulness summary: mean helpful score over the benign tasks), each with a two-level bootstrap CI "
+               "over prompts and seeds; rank: its 95% bootstrap interval")
+    if lb.comparisons:
+        out.append(f"Holm: p-values adjusted for the {lb.comparisons} comparisons with the baseline")
+    if lb.inseparable:
+        out.append("NOT separable on the safety summary (the 95% CI of their difference contains 0): "
+                   + ", ".join(f"{a} vs {b}" for a, b in lb.inseparable))
     if lb.proxy_scores:
         out.append("1-10 scores come from an offline PROXY judge, not a judge's 1-10 rating")
     out += [f"refused: {label} ({reason})" for label, reason in lb.refused]
@@ -100,8 +125,13 @@ def to_dict(lb: Leaderboard) -> dict[str, Any]:
     return {"columns": lb.columns, "baseline": lb.baseline, "comparability": lb.key,
             "judge_identity": lb.judge_identity, "judge_agreement": lb.judge_agreement, "proxy_scores": lb.proxy_scores,
             "refused": [{"entry": a, "reason": r} for a, r in lb.refused],
+            "inseparable": [list(p) for p in lb.inseparable], "holm_comparisons": lb.comparisons,
             "rows": [{"label": r.label, "aligner": r.aligner, "hint": r.entries[0].hint, "seeds": sorted(e.seed for e in r.entries),
                       "safety": r.safety, "helpfulness": r.helpfulness, "pareto": r.pareto,
+                      "safety_ci": list(r.safety_ci), "helpfulness_ci": list(r.helpfulness_ci),
+                      "rank_interval": list(r.rank) if r.rank else None,
+                      "safety_vs_baseline": dict(zip(("diff", "ci_low", "ci_high", "p"), r.safety_vs),
+                                                 p_holm=r.holm.get("safety")) if r.safety_vs else None,
                       # wall time is left out: the JSON of a resumed run equals an uninterrupted one
                       "cost": {k: v for k, v in (r.entries[0].cost or {}).items() if k != "wall_seconds"},
                       "configs": [e.aligner_config for e in r.entries[:1]],
@@ -112,7 +142,7 @@ def to_dict(lb: Leaderboard) -> dict[str, Any]:
                       "cells": {c: {**dict(zip(("mean", "ci_low", "ci_high"), r.cells[c])),
                                     **dict(zip(("unjudged", "answers"), r.unjudged.get(c, (0, 0))))}
                                 for c in lb.columns},
-                      "vs_baseline": {c: dict(zip(("diff", "ci_low", "ci_high", "p"), r.versus[c]))
+                      "vs_baseline": {c: dict(zip(("diff", "ci_low", "ci_high", "p"), r.versus[c]), p_holm=r.holm.get(c))
                                       for c in r.versus}} for r in lb.rows]}
 
 
@@ -145,11 +175,12 @@ def _md(text: str) -> str:
 
 def to_markdown(lb: Leaderboard) -> str:
     """A Markdown table and its notes; every label and value is escaped."""
-    head = ["aligner", *map(short, lb.columns), *_EXTRA_HEADS]
+    head = ["aligner", *_SUMMARY, *map(short, lb.columns), *_EXTRA_HEADS]
     lines = ["| " + " | ".join(map(_md, head)) + " |", "|" + "---|" * len(head)]
     for r in lb.rows:
-        cells = [f"{_fmt(r, c, lb)} {_vs(r.versus.get(c))}".strip() for c in lb.columns]
-        lines.append("| " + " | ".join(map(_md, [r.label + (" *" if r.pareto else ""), *cells, *extras(r)])) + " |")
+        cells = [f"{_fmt(r, c, lb)} {_vs(r, c)}".strip() for c in lb.columns]
+        lines.append("| " + " | ".join(map(_md, [r.label + (" *" if r.pareto else ""), *summary(r), *cells,
+                                                 *extras(r)])) + " |")
     return "\n".join(lines + [""] + [f"- {_md(n)}" for n in notes(lb)]
                      + ["- * = on the harmlessness/helpfulness Pareto front", ""])
 
@@ -159,14 +190,18 @@ def to_terminal(lb: Leaderboard, console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title="alignboard leaderboard")
-    t.add_column("aligner", no_wrap=True)  # a row's name is never broken across lines
-    for head in (*map(short, lb.columns), *_EXTRA_HEADS):
-        t.add_column(escape(head))
-    for r in lb.rows:
-        t.add_row(*map(escape, [r.label + (" *" if r.pareto else ""),
-                                *[f"{_fmt(r, c, lb)}\n{_vs(r.versus.get(c))}" for c in lb.columns], *extras(r)]))
-    console.print(t)
+    def table(title, heads, values):
+        t = Table(title=title)
+        t.add_column("aligner", no_wrap=True)  # a row's name is never broken across lines
+        for head in heads:
+            t.add_column(escape(head))
+        for r in lb.rows:
+            t.add_row(*map(escape, [r.label + (" *" if r.pareto else ""), *values(r)]))
+        console.print(t)
+
+    table("alignboard leaderboard", [*_SUMMARY, *map(short, lb.columns)],
+          lambda r: [*summary(r), *[f"{_fmt(r, c, lb)}\n{_vs(r, c)}" for c in lb.columns]])
+    table("training and protocol", _EXTRA_HEADS, extras)
     for n in notes(lb):
         console.print(n, markup=False, highlight=False)
 
@@ -197,9 +232,10 @@ def _svg(lb: Leaderboard) -> str:
 def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
     """One self-contained page; every model-written (and data) string is HTML-escaped."""
     e = html.escape
-    head = "".join(f"<th>{e(c)}</th>" for c in ["aligner", *map(short, lb.columns), *_EXTRA_HEADS])
+    head = "".join(f"<th>{e(c)}</th>" for c in ["aligner", *_SUMMARY, *map(short, lb.columns), *_EXTRA_HEADS])
     body = "".join("<tr><td>" + e(r.label) + (" &#9733;" if r.pareto else "") + "</td>"
-                   + "".join(f"<td>{e(_fmt(r, c, lb))}<br><small>{e(_vs(r.versus.get(c)))}</small></td>"
+                   + "".join(f"<td>{e(v)}</td>" for v in summary(r))
+                   + "".join(f"<td>{e(_fmt(r, c, lb))}<br><small>{e(_vs(r, c))}</small></td>"
                              for c in lb.columns) + "".join(f"<td>{e(v)}</td>" for v in extras(r))
                    + "</tr>" for r in lb.rows)
     browser = []

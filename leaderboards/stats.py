@@ -14,15 +14,16 @@ def mean_ci(matrix: np.ndarray, resamples: int = 1000, seed: int = 0) -> tuple[f
     if np.isnan(m).all():
         return (float("nan"),) * 3
     rng = np.random.default_rng(seed)
-    n_seeds, n_prompts = m.shape
-    stats = []
-    for _ in range(resamples):
-        s = rng.integers(0, n_seeds, n_seeds) if n_seeds > 1 else np.zeros(1, int)
-        p = rng.integers(0, n_prompts, n_prompts)
-        v = np.nanmean(m[np.ix_(s, p)]) if not np.isnan(m[np.ix_(s, p)]).all() else np.nan
-        stats.append(v)
+    stats = [_draw(m, rng, rng.integers(0, m.shape[1], m.shape[1])) for _ in range(resamples)]
     lo, hi = np.nanpercentile(stats, [2.5, 97.5])
     return float(np.nanmean(m)), float(lo), float(hi)
+
+
+def _draw(m: np.ndarray, rng, prompts: np.ndarray) -> float:
+    """One two-level bootstrap mean: the given prompt resample, the row's seeds resampled."""
+    s = rng.integers(0, m.shape[0], m.shape[0]) if m.shape[0] > 1 else np.zeros(1, int)
+    sub = m[np.ix_(s, prompts)]
+    return np.nan if np.isnan(sub).all() else float(np.nanmean(sub))
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, resamples: int = 1000, seed: int = 0):
@@ -36,3 +37,37 @@ def paired_difference(a: np.ndarray, b: np.ndarray, resamples: int = 1000, seed:
     lo, hi = np.percentile(boot, [2.5, 97.5])
     p = min(1.0, 2 * min(np.mean(boot <= 0), np.mean(boot >= 0)))
     return float(d.mean()), float(lo), float(hi), max(float(p), 1.0 / (resamples + 1))
+
+
+def summary_draws(rows: list[list[np.ndarray]], resamples: int = 1000, seed: int = 0) -> np.ndarray:
+    """Bootstrap draws of each row's summary score: the mean over tasks of its task means.
+
+    ``rows[r][t]`` is row r's seeds x prompts matrix for task t (the same prompts in every row).
+    Each draw resamples every task's prompts once for all rows (so rows stay paired) and each
+    row's seeds (two-level bootstrap). Returns rows x resamples (NaN where a draw has no value).
+    """
+    rng = np.random.default_rng(seed)
+    n_tasks = len(rows[0]) if rows else 0
+    out = np.full((len(rows), resamples), np.nan)
+    for b in range(resamples):
+        prompts = [rng.integers(0, rows[0][t].shape[1], rows[0][t].shape[1]) for t in range(n_tasks)]
+        for r, mats in enumerate(rows):
+            out[r, b] = np.mean([_draw(m, rng, prompts[t]) for t, m in enumerate(mats)]) if mats else np.nan
+    return out
+
+
+def rank_intervals(draws: np.ndarray) -> list[tuple[int, int]]:
+    """95% interval of each row's rank (1 = highest score) over the bootstrap draws."""
+    ranks = (-np.nan_to_num(draws, nan=-np.inf)).argsort(axis=0).argsort(axis=0) + 1
+    lo, hi = np.percentile(ranks, [2.5, 97.5], axis=1)
+    return [(int(round(a)), int(round(b))) for a, b in zip(lo, hi)]
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (same order; NaN stays NaN)."""
+    idx = sorted((i for i, p in enumerate(pvalues) if not np.isnan(p)), key=lambda i: pvalues[i])
+    m, out, running = len(idx), [float("nan")] * len(pvalues), 0.0
+    for k, i in enumerate(idx):
+        running = max(running, min(1.0, (m - k) * pvalues[i]))
+        out[i] = running
+    return out

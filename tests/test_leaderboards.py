@@ -187,3 +187,62 @@ def test_the_reference_is_the_specs_baseline_under_the_specs_judge():
     assert lb.refused == [("base", "differs from the reference in judge_identity (keyword-v1-k, not probe-v1-p)")]
     with pytest.raises(AlignboardError, match="judged by 2 judges .*keyword-v1-k.*probe-v1-p.*--reference"):
         build(entries, "base", resamples=50)
+
+
+# ---- separating methods: summaries, rank intervals, Holm, power
+def test_power_matches_the_closed_form_two_proportion_calculation():
+    from statistics import NormalDist
+
+    from leaderboards.power import mdd_paired, mdd_two_proportions, n_paired, n_two_proportions
+
+    za, zb = NormalDist().inv_cdf(0.975), NormalDist().inv_cdf(0.8)
+    p1, p2 = 0.5, 0.6
+    textbook = (za * math.sqrt(2 * 0.55 * 0.45) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / 0.1 ** 2
+    assert n_two_proportions(p1, p2) == math.ceil(textbook) == 388
+    assert mdd_two_proportions(388) == pytest.approx(0.1, abs=0.002)
+    assert mdd_two_proportions(24) > mdd_two_proportions(72) > mdd_two_proportions(388)
+    assert n_paired(0.5, 0.1) == math.ceil(((za + zb) * 0.5 / 0.1) ** 2)  # 197
+    assert n_paired(0.5, 0.1, seeds=2) == math.ceil(((za + zb) * 0.5 / 0.1) ** 2 / 2)
+    assert n_paired(0.5, 0.1, seeds=1, seed_sd=0.2) is None  # the seed spread alone exceeds the effect
+    assert mdd_paired(0.5, 197) == pytest.approx(0.1, abs=0.001)
+
+
+def test_summary_scores_rank_intervals_holm_and_inseparable_pairs():
+    lb = build([entry("base", 0.2, n=60), entry("sft", 0.85, n=60), entry("coh", 0.86, n=60),
+                entry("dpo", 0.3, n=60)], resamples=400)
+    rows = {r.label: r for r in lb.rows}
+    assert [r.label for r in lb.rows][:2] in (["sft", "coh"], ["coh", "sft"])  # sorted by the safety summary
+    for r in lb.rows:
+        assert r.safety_ci[0] <= r.safety <= r.safety_ci[1]
+    assert rows["base"].rank[0] >= 3  # clearly behind the two strong rows
+    assert rows["sft"].rank[0] == 1 and rows["sft"].rank[1] <= 2  # tied with coh: its interval covers 1-2
+    pairs = {tuple(sorted(p)) for p in lb.inseparable}
+    assert ("coh", "sft") in pairs and ("base", "sft") not in pairs
+    # Holm never lowers a p-value and keeps the family's order
+    for r in lb.rows:
+        for c, d in r.versus.items():
+            assert r.holm[c] >= d[3]
+    assert lb.comparisons == 3 * 2 + 3  # three rows x two task columns + three safety summaries
+    js = json.loads(to_json(lb))
+    sft = next(r for r in js["rows"] if r["label"] == "sft")
+    assert sft["rank_interval"][0] == 1 and sft["safety_vs_baseline"]["p_holm"] >= sft["safety_vs_baseline"]["p"]
+    assert ["coh", "sft"] in [sorted(p) for p in js["inseparable"]]
+    assert "NOT separable on the safety summary" in to_markdown(lb) and "Holm" in to_markdown(lb)
+
+
+def test_holm_adjustment():
+    from leaderboards.stats import holm
+
+    assert holm([0.01, 0.04, 0.03, float("nan")])[:3] == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_power_cli_on_a_pilot_store(tmp_path):
+    s = Store(tmp_path / "st")
+    for e in (entry("base", 0.2, seed=0), entry("base", 0.25, seed=1), entry("sft", 0.6, seed=0),
+              entry("sft", 0.55, seed=1)):
+        s.add(e)
+    p = subprocess.run([sys.executable, "-m", "harness.cli", "power", "--store", str(tmp_path / "st")],
+                       capture_output=True, text=True, env=os.environ)
+    assert p.returncode == 0, p.stderr
+    assert "40 harmful prompts x 2 seed(s)" in p.stdout and "3 seed(s):" in p.stdout
+    assert "this design (40 prompts x 2 seed(s)) detects differences of at least" in p.stdout

@@ -184,6 +184,7 @@ def test_paper_dry_run_offline_and_on_hub_fixtures(tmp_path, monkeypatch):
     assert "rlhf (hint off): reward 333 + sft 333 + rl 334 = 1000 steps" in text
     assert "base+hint (hint on): no training" in text and "sft+hint (hint on): sft 1000 = 1000 steps" in text
     assert "mistake_analysis (hint off)" in text and "mistake_analysis+hint (self-induced) (hint on)" in text
+    assert "power: prompt counts need the hub" in text
 
     asked = _fixture_hub(monkeypatch, tmp_path)
     from harness.data.pools import build_pools
@@ -196,6 +197,8 @@ def test_paper_dry_run_offline_and_on_hub_fixtures(tmp_path, monkeypatch):
     # every PKU row is a harmful request (never benign); B is Alpaca with its reference answers
     assert "H: 60 harmful training prompts (60 with a dataset y+, 30 with a dataset y-)" in text
     assert "B: 60 benign training prompts (60 with a reference answer)" in text
+    # 60 PKU test + 200 HarmBench + 313 StrongREJECT + 520 AdvBench harmful prompts, 3 seeds
+    assert "power: 1093 harmful prompts x 3 seed(s) per row detect a safety-summary difference of 0.03" in text
     assert ("PKU-Alignment/PKU-SafeRLHF", "test") in asked and ("PKU-Alignment/PKU-SafeRLHF", "train") in asked
     from harness.evalset import records, task_source
 
