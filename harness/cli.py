@@ -342,12 +342,14 @@ def judge_serve(model: str, host: str, port: int) -> None:
 @click.option("--output", type=click.Path(dir_okay=False), help="Write lm-eval's results JSON here.")
 @click.option("--max-unjudged", default=0.05, show_default=True,
               help="Exit non-zero when a task has a larger share of answers the judge could not judge.")
+@click.option("--include-path", "include_paths", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="A folder of more task YAML files (repeatable).")
 @click.option("--record", "store", type=click.Path(file_okay=False),
               help="Add the judged samples as an entry to this results store (for `alignboard leaderboard`).")
 @click.option("--artifact", type=click.Path(dir_okay=False, exists=True),
               help="The aligner's artifact.json: its config, seed and training cost go into the entry.")
 def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, limit, batch_size, backend, output,
-             max_unjudged, store, artifact) -> None:
+             max_unjudged, include_paths, store, artifact) -> None:
     """Evaluate a model (+ adapter) on alignboard's lm-eval tasks with a judge."""
     import json
 
@@ -372,7 +374,8 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
     st = Store(store) if store else None  # refuse a bad store before spending time on evaluation
     res = evaluate([t.strip() for t in task_list.split(",") if t.strip()], model, adapter, aligner,
                    aligner_config, judge, _parse_sets(judge_sets), limit, batch_size, log_samples=bool(store),
-                   backend=backend, pools=PoolSpec.from_meta(art.get("pools")), train_prompts=train_prompts, hint=hint)
+                   backend=backend, pools=PoolSpec.from_meta(art.get("pools")), train_prompts=train_prompts, hint=hint,
+                   include_path=include_paths)
     t = Table("task", "metric", "value")
     for task, metrics in sorted(res["results"].items()):
         for key, value in metrics.items():

@@ -1,6 +1,8 @@
 """The run's evaluation set: which records each task evaluates, and the leak check.
 
-A task declares its data source in its YAML ``metadata`` (``source``, ``mini``).
+A task declares in its YAML ``metadata`` its data source (``source``, ``mini``) and what
+it means (:class:`TaskInfo`: prompt kind, primary metric, direction, which summary it
+feeds), so adding a task is a YAML file and nothing else.
 Its records come from the run's pools (:class:`~harness.data.pools.PoolSpec`,
 passed as task metadata ``pools``): a split source's evaluation half, or an
 evaluation-only source. The same function serves lm-eval's dataset loader
@@ -12,8 +14,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, Optional
 
 import yaml
+from pydantic import BaseModel
 
 from harness.data.pools import PoolSpec, build_pools
 from harness.data.records import Record, fixed_sample
@@ -38,6 +42,32 @@ def _configs() -> dict[str, dict]:
         cfg = yaml.load(p.read_text(encoding="utf-8"), Loader=_Loader) or {}
         out[cfg["group"] if "group" in cfg else cfg["task"]] = cfg
     return out
+
+
+class TaskInfo(BaseModel):
+    """What a task means, as its YAML declares it; read by the leaderboard."""
+
+    prompts: Literal["harmful", "benign", "attack"]
+    primary_metric: str
+    higher_is_better: bool = True
+    summary: Optional[Literal["safety", "helpfulness"]] = None
+
+    @classmethod
+    def from_metadata(cls, task: str, meta: dict) -> "TaskInfo":
+        """From a task's ``metadata`` (``summary: none`` means it feeds no summary)."""
+        try:
+            return cls(**{k: (None if k == "summary" and meta.get(k) == "none" else meta[k])
+                          for k in cls.model_fields if k in meta})
+        except Exception as e:
+            raise AlignboardError(f"task {task} does not declare what it means in its YAML metadata "
+                                  f"(prompts, primary_metric, higher_is_better, summary): {e}") from None
+
+
+def task_info(task: str) -> TaskInfo:
+    """The declared meaning of one of alignboard's tasks."""
+    if task not in _configs():
+        raise AlignboardError(f"unknown task {task!r}; known: {', '.join(sorted(_configs()))}")
+    return TaskInfo.from_metadata(task, _configs()[task].get("metadata") or {})
 
 
 def leaf_tasks(names) -> list[str]:

@@ -81,15 +81,15 @@ class AlignboardLM(LM):
         raise NotImplementedError("alignboard's model runs generate_until tasks only")
 
 
-def task_manager(metadata: Optional[dict] = None):
-    """lm-eval's TaskManager over alignboard's task folder only (indexing all built-ins costs seconds).
-
-    ``metadata`` reaches every task's dataset loader (judge, aligner template).
+def task_manager(metadata: Optional[dict] = None, include_path: Sequence[str] = ()):
+    """lm-eval's TaskManager over alignboard's task folder (and ``include_path``) only (indexing all
+    built-ins costs seconds). ``metadata`` reaches every task's dataset loader (judge, aligner template).
     """
     import tasks
     from lm_eval.tasks import TaskManager
 
-    return TaskManager(include_path=str(tasks.path()), include_defaults=False, metadata=metadata)
+    return TaskManager(include_path=[str(tasks.path()), *map(str, include_path)], include_defaults=False,
+                       metadata=metadata)
 
 
 def known_tasks(manager=None) -> list[str]:
@@ -146,7 +146,8 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
              aligner: Optional[str] = None, aligner_config: Optional[dict] = None, judge: str = "probe",
              judge_config: Optional[dict] = None, limit: Optional[int] = None, batch_size: int = 8,
              log_samples: bool = False, backend: str = "alignboard", pools=None,
-             train_prompts: Optional[list[str]] = None, hint: Optional[bool] = None) -> dict:
+             train_prompts: Optional[list[str]] = None, hint: Optional[bool] = None,
+             include_path: Sequence[str] = (), judge_checked: bool = False) -> dict:
     """lm-eval results for alignboard tasks, judged by ``judge``, framed by ``aligner``'s inference template.
 
     ``backend``: "alignboard" (the shared generation function and its cache), "hf" (lm-eval's
@@ -154,7 +155,9 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     ``pools`` (a PoolSpec; default pools when None) is where every task takes its prompts from;
     with ``train_prompts`` (the prompts the model was trained on) the tasks' prompts are checked
     against them before anything is generated, and any overlap is refused. ``hint`` turns the
-    shared harmlessness hint on or off (None: the aligner's default).
+    shared harmlessness hint on or off (None: the aligner's default). ``include_path``: more task
+    folders (a task there is a YAML file whose metadata declares its source and meaning).
+    ``judge_checked``: the caller already ran the judge's check (a run checks it once).
     """
     if backend not in BACKENDS:
         raise AlignboardError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
@@ -166,17 +169,18 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     from harness.evalset import check_leaks
 
     pools = pools or PoolSpec()
-    metadata = {"judge": judge, "judge_config": judge_config or {}, "pools": pools.to_meta()}
+    metadata = {"judge": judge, "judge_config": judge_config or {}, "pools": pools.to_meta(), "judge_checked": True}
     if aligner:
         metadata.update(aligner=aligner, aligner_config=aligner_config or {})
     if hint is not None:
         metadata["hint"] = hint
-    manager = task_manager(metadata)
+    manager = task_manager(metadata, include_path)
     known = known_tasks(manager)
     unknown = [t for t in task_names if t not in known]
     if unknown:
         raise AlignboardError(f"unknown task {unknown[0]!r}; known: {', '.join(known)}")
-    get_judge(judge, **(judge_config or {})).check()  # fail before loading or generating anything
+    if not judge_checked:
+        get_judge(judge, **(judge_config or {})).check()  # fail before loading or generating anything
     overlap = None if train_prompts is None else sum(check_leaks(task_names, pools, train_prompts).values())
     lm, model_identity, adapter_identity = _model(backend, model, adapter, batch_size)
     import lm_eval.evaluator

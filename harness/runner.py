@@ -77,7 +77,7 @@ def plan(spec: Spec, root: Path) -> tuple[list[Stage], object]:
             train_key = stable_hash([PROTOCOL, base_id, data_fp, a.name, aligner.version, aligner.config.model_dump(),
                                      seed, spec.budget.model_dump(), spec.data.responses, verify_id])[:12]
             eval_key = stable_hash([train_key, spec.eval.tasks, tasks_fp, judge_id, spec.eval.limit,
-                                    spec.eval.backend, hint])[:12]
+                                    spec.eval.backend, hint, spec.data.pool_spec().to_meta()])[:12]
             stages.append(Stage(a.name, a.config, seed, root / "train" / f"{a.name}-s{seed}-{train_key}",
                                 root / "eval" / f"{_SAFE.sub('_', label)}-s{seed}-{eval_key}.json", hint, label))
     return stages, pools
@@ -111,12 +111,11 @@ def _counts(spec: Spec, log: Callable[[str], None]) -> None:
 
 def planned_prompts(spec: Spec) -> Optional[int]:
     """Harmful prompts per row that the spec evaluates (over every harmful-prompt task), None if unknown offline."""
-    from harness.evalset import leaf_tasks, records, task_source
-    from leaderboards.board import HARMFUL_TASKS
+    from harness.evalset import leaf_tasks, records, task_info, task_source
 
     n = 0
     for t in leaf_tasks(spec.eval.tasks):
-        if any(h in t for h in HARMFUL_TASKS):
+        if task_info(t).summary == "safety":
             try:
                 rows = len(records(*task_source(t), spec.data.pool_spec()))
             except AlignboardError:
@@ -204,7 +203,7 @@ def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: boo
             res = evaluate(spec.eval.tasks, spec.model.base, art["adapter"], s.aligner, s.config, spec.eval.judge,
                            spec.eval.judge_config, spec.eval.limit, spec.eval.batch_size, log_samples=True,
                            backend=spec.eval.backend, pools=spec.data.pool_spec(), hint=s.hint,
-                           train_prompts=json.loads((s.train_dir / TRAIN_PROMPTS).read_text()))
+                           train_prompts=json.loads((s.train_dir / TRAIN_PROMPTS).read_text()), judge_checked=True)
             entry = from_eval(res, s.aligner, s.config, s.seed, art["cost"], label=s.label,
                               response_checks=art.get("response_checks"))
             atomic_write_json(s.entry_path, entry.model_dump())

@@ -8,22 +8,9 @@ from typing import Any, Optional
 import numpy as np
 
 from harness.io import stable_hash
+from harness.evalset import TaskInfo
 from leaderboards.entry import Entry
 from leaderboards.stats import holm, mean_ci, paired_difference, rank_intervals, summary_draws
-
-HARMFUL_TASKS = ("harmbench", "strongreject", "advbench", "pku_saferlhf")
-
-
-def primary_metric(task: str) -> str:
-    """The metric a task is ranked by."""
-    if "attacks" in task:
-        return "attack_success"
-    if "overrefusal" in task:
-        return "refusal"
-    if "mtbench" in task or "alpaca_eval" in task:
-        return "helpful_score"
-    return "harmless"
-
 
 @dataclass
 class Row:
@@ -63,7 +50,12 @@ class Leaderboard:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (label, reason)
     max_unjudged: float = 0.05  # a cell with a larger share of unjudged answers is n/a
     inseparable: list[tuple[str, str]] = field(default_factory=list)  # row pairs whose safety summaries overlap
+    tasks: dict[str, TaskInfo] = field(default_factory=dict)  # the ranked tasks and what they mean
     comparisons: int = 0  # tests against the baseline in the Holm family
+
+    def summary_tasks(self, kind: str) -> list[str]:
+        """The ranked tasks that feed the ``kind`` summary ("safety" or "helpfulness")."""
+        return [t for t, i in self.tasks.items() if i.summary == kind]
 
     def failed_cells(self) -> list[tuple[str, str, int, int]]:
         """(row, column, unjudged, answers) of every cell shown as n/a because too few answers were judged."""
@@ -117,6 +109,14 @@ def _reference(entries: list[Entry], baseline: Optional[str], judge_identity: Op
     return next((e for e in under if _is_baseline(e, baseline)), under[0])
 
 
+def _task_info(entries: list[Entry], task: str) -> TaskInfo:
+    """What a task means: as recorded with the entries, else as the installed task's YAML declares it."""
+    from harness.evalset import task_info
+
+    recorded = next((e.tasks[task] for e in entries if task in e.tasks), None)
+    return recorded or task_info(task)
+
+
 def _matrix(entries: list[Entry], task: str, metric: str, ids: list[str]) -> np.ndarray:
     rows = []
     for e in entries:
@@ -156,7 +156,9 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
     for e in ok:
         groups.setdefault(_label(e, len(per_name[_name(e)]) > 1), []).append(e)
     tasks = sorted(set.intersection(*(set(e.samples) for e in ok)))
-    columns = [f"{t}/{primary_metric(t)}" for t in tasks]
+    info = {t: _task_info(ok, t) for t in tasks}
+    metric = {t: i.primary_metric for t, i in info.items()}
+    columns = [f"{t}/{metric[t]}" for t in tasks]
     ids = {t: sorted(set.intersection(*({s.id for s in e.samples[t]} for e in ok))) for t in tasks}
     rows = [Row(label, es[0].aligner, es) for label, es in groups.items()]
     base_row = next((r for r in rows if _is_baseline(r.entries[0], baseline)), None)
@@ -169,27 +171,26 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
             if n and k / n > max_unjudged:  # not measured: shown as n/a, never as a value
                 r.cells[col] = nan3
                 continue
-            m = _matrix(r.entries, t, primary_metric(t), ids[t])
+            m = _matrix(r.entries, t, metric[t], ids[t])
             r.cells[col] = mean_ci(m, resamples)
             if base_row is not None and r is not base_row:
-                r.versus[col] = paired_difference(m, _matrix(base_row.entries, t, primary_metric(t), ids[t]),
-                                                  resamples)
-        harm = [r.cells[c][0] for t, c in zip(tasks, columns) if any(h in t for h in HARMFUL_TASKS)]
-        helpful = [r.cells[c][0] for t, c in zip(tasks, columns) if primary_metric(t) == "helpful_score"]
+                r.versus[col] = paired_difference(m, _matrix(base_row.entries, t, metric[t], ids[t]), resamples)
+        harm = [r.cells[c][0] for t, c in zip(tasks, columns) if info[t].summary == "safety"]
+        helpful = [r.cells[c][0] for t, c in zip(tasks, columns) if info[t].summary == "helpfulness"]
         # a summary over cells one of which is n/a is not measured either
         r.safety = float(np.mean(harm)) if harm else float("nan")
         r.helpfulness = float(np.mean(helpful)) if helpful else float("nan")
-    harmful = [t for t in tasks if any(h in t for h in HARMFUL_TASKS)]
+    harmful = [t for t in tasks if info[t].summary == "safety"]
     if base_row is not None and harmful:  # cost-normalised safety gain: paired over every harmful prompt
         def pooled(row):
-            return np.concatenate([_matrix(row.entries, t, primary_metric(t), ids[t]) for t in harmful], axis=1)
+            return np.concatenate([_matrix(row.entries, t, metric[t], ids[t]) for t in harmful], axis=1)
 
         for r in rows:
             if r is not base_row and r.tokens_trained > 0:
                 d, lo, hi, _ = nan3 + (0,) if np.isnan([r.safety, base_row.safety]).any() else \
                     paired_difference(pooled(r), pooled(base_row), resamples)
                 r.gain_per_mtok = tuple(v / (r.tokens_trained / 1e6) for v in (d, lo, hi))
-    inseparable = _summaries(rows, tasks, ids, base_row, resamples)
+    inseparable = _summaries(rows, info, ids, base_row, resamples)
     tests = [(r, c) for r in rows for c in r.versus] + [(r, "safety") for r in rows if r.safety_vs]
     adjusted = holm([r.versus[c][3] if c in r.versus else r.safety_vs[3] for r, c in tests])
     for (r, c), p in zip(tests, adjusted):
@@ -201,18 +202,18 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
     rows.sort(key=lambda r: (-np.nan_to_num(r.safety, nan=-1), r.label))
     proxy = any(s.judgment.get("proxy") for e in ok for ss in e.samples.values() for s in ss[:1])
     return Leaderboard(columns, rows, baseline if base_row else None, key, ref.judge_identity, ref.judge_agreement,
-                       proxy, refused, max_unjudged, inseparable, len(tests))
+                       proxy, refused, max_unjudged=max_unjudged, inseparable=inseparable, comparisons=len(tests),
+                       tasks=info)
 
 
-def _summaries(rows: list[Row], tasks: list[str], ids: dict, base_row: Optional[Row], resamples: int):
+def _summaries(rows: list[Row], info: dict[str, TaskInfo], ids: dict, base_row: Optional[Row], resamples: int):
     """Summary CIs, the safety summary's difference to the baseline, rank intervals; the pairs it cannot separate."""
     inseparable = []
     for kind in ("safety", "helpfulness"):
-        kinds = [t for t in tasks if (any(h in t for h in HARMFUL_TASKS) if kind == "safety"
-                                      else primary_metric(t) == "helpful_score")]
+        kinds = [t for t, i in info.items() if i.summary == kind]
         if not kinds:
             continue
-        draws = summary_draws([[_matrix(r.entries, t, primary_metric(t), ids[t]) for t in kinds] for r in rows],
+        draws = summary_draws([[_matrix(r.entries, t, info[t].primary_metric, ids[t]) for t in kinds] for r in rows],
                               resamples)
         for r, d in zip(rows, draws):
             if np.isnan(getattr(r, kind)):

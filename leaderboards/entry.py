@@ -8,6 +8,8 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 
+from harness.evalset import TaskInfo
+
 SCHEMA_VERSION = 1
 
 
@@ -38,6 +40,7 @@ class Entry(BaseModel):
     judge_agreement: Optional[dict[str, Any]] = None
     template_id: str = "plain"
     task_versions: dict[str, str]
+    tasks: dict[str, TaskInfo] = {}  # what each task means, as its YAML declared it when it was evaluated
     generation: dict[str, Any]
     cost: Optional[dict[str, Any]] = None
     eval_train_overlap: Optional[int] = None  # evaluation prompts found in training (None: not checked)
@@ -76,12 +79,14 @@ def from_eval(res: dict, aligner: str, aligner_config: dict, seed: int = 0, cost
                               metrics={m: _clean(s[m]) for m in s["metrics"] if m in s}))
         samples[task] = out
     gen = {t: res["configs"][t].get("generation_kwargs", {}) for t in res["samples"]}
+    tasks = {t: TaskInfo.from_metadata(t, res["configs"][t].get("metadata") or {}) for t in res["samples"]}
     label = label or (f"{aligner}+hint" if hint else aligner)
     return Entry(aligner=aligner, aligner_config=aligner_config, label=label, hint=hint, seed=seed,
                  adapter_identity=meta["adapter_identity"],
                  base_model=meta["model"], base_identity=meta["model_identity"], judge=meta["judge"],
                  judge_identity=judge_identity or meta["judge"], judge_agreement=stored_agreement(judge_identity or ""),
                  template_id=template_id, task_versions={t: str(res["versions"][t]) for t in res["samples"]},
+                 tasks=tasks,
                  generation=gen, cost=cost, eval_train_overlap=meta.get("eval_train_overlap"),
                  response_checks=response_checks,
                  alignboard_version=__version__, samples=samples)

@@ -73,15 +73,15 @@ class Pilot:
 
 def pilot_from_board(board) -> Optional[Pilot]:
     """Variance figures of the harmful-prompt cells of a built leaderboard (None without two rows)."""
-    from leaderboards.board import HARMFUL_TASKS, _matrix, primary_metric
+    from leaderboards.board import _matrix
 
-    tasks = [c.split("/")[0] for c in board.columns if any(h in c for h in HARMFUL_TASKS)]
+    tasks = board.summary_tasks("safety")
     if len(board.rows) < 2 or not tasks:
         return None
 
     def pooled(row):  # seeds x every harmful prompt
         ids = {t: sorted({s.id for s in row.entries[0].samples.get(t, [])}) for t in tasks}
-        return np.concatenate([_matrix(row.entries, t, primary_metric(t), ids[t]) for t in tasks], axis=1)
+        return np.concatenate([_matrix(row.entries, t, board.tasks[t].primary_metric, ids[t]) for t in tasks], axis=1)
 
     mats = [pooled(r) for r in board.rows]
     width = min(m.shape[1] for m in mats)

@@ -9,7 +9,7 @@ import json
 import math
 from typing import Any
 
-from leaderboards.board import Leaderboard, primary_metric
+from leaderboards.board import Leaderboard
 
 
 def short(column: str) -> str:
@@ -240,9 +240,10 @@ def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
                    + "</tr>" for r in lb.rows)
     browser = []
     for r in lb.rows:
-        for task in sorted(r.entries[0].samples):
+        for task, info in lb.tasks.items():
+            metric = info.primary_metric
             rows = "".join(f"<tr><td>{e(s.id)}</td><td>{e(s.prompt)}</td><td><pre>{e(s.response)}</pre></td>"
-                           f"<td>{e(primary_metric(task))}={e(str(s.metrics.get(primary_metric(task))))}<br>"
+                           f"<td>{e(metric)}={e(str(s.metrics.get(metric)))}<br>"
                            f"<small>{e(json.dumps({k: v for k, v in s.judgment.items() if v is not None}))}</small>"
                            "</td></tr>" for s in r.entries[0].samples[task])
             browser.append(f"<details><summary>{e(r.label)} &middot; {e(task)}</summary><table><tr><th>id</th>"

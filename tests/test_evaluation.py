@@ -34,6 +34,14 @@ def test_every_task_has_a_version():
 
     for f in (ROOT / "tasks/alignboard").glob("*_yaml"):
         assert "version" in yaml.safe_load(f.read_text().replace("!function", ""))["metadata"]
+    from harness.evalset import leaf_tasks, task_info, task_source
+
+    every = leaf_tasks(["alignboard_all", "alignboard_all_mini", "alignboard_pku_saferlhf", "alignboard_alpaca_eval"])
+    assert len(every) == 14
+    for t in every:  # what each task means is declared in its YAML, read without importing anything
+        info, (source, mini) = task_info(t), task_source(t)
+        assert mini == t.endswith("_mini") and source
+        assert info.summary == {"harmful": "safety", "attack": None}.get(info.prompts, info.summary)
 
 
 def test_docs_carry_template_and_judge():
@@ -97,7 +105,7 @@ def test_leak_check_refuses_with_the_count():
         check_leaks(["alignboard_attacks_mini"], pools, [request])
 
 
-def test_filter_judges_whole_task_in_one_batch(monkeypatch):
+def test_filter_judges_whole_task_in_one_batch(monkeypatch, home_with_assets):
     from harness.judges import keyword
 
     u = _utils()
@@ -107,7 +115,8 @@ def test_filter_judges_whole_task_in_one_batch(monkeypatch):
     monkeypatch.setattr(keyword.KeywordJudge, "judge_batch", lambda self, items: calls.append(len(items)) or real(self, items))
     resps = [["I'm sorry, I can't."], ["Sure, here it is."], ["Here you go."], ["No."], ["Fine."]]
     out = u.judge_responses(resps, docs)
-    assert calls in ([5], [])  # one batch (or none when the cache already holds them)
+    assert calls == [5]  # one batch for the whole task (a private home: the judgment cache starts empty)
+    assert u.judge_responses(resps, docs) == out and calls == [5]  # re-scoring is served from the cache
     metrics = [u.process_benign(d, r) for d, r in zip(docs, out)]
     assert metrics[0]["refusal"] == 1.0 and metrics[1]["refusal"] == 0.0 and math.isnan(metrics[0]["helpful_score"])
 
@@ -150,7 +159,8 @@ def test_stock_lm_eval_cli_on_the_embedded_model(tmp_path):
     assert p.returncode == 0, p.stderr[-3000:]
     rows = {(ln.split("|")[1].strip() or None, ln.split("|")[5].strip()): ln.split("|")[7].strip()
             for ln in p.stdout.splitlines() if ln.count("|") > 8}
-    assert float(rows[("alignboard_harmbench_mini", "harmless")]) >= 0.0
+    rate = float(rows[("alignboard_harmbench_mini", "harmless")])
+    assert rate * 3 == pytest.approx(round(rate * 3))  # a share of the 3 judged answers
     helpful = [v for (task, metric), v in rows.items() if metric == "helpful_score"]
     assert any(v not in ("NaN", "") and 1.0 <= float(v) <= 10.0 for v in helpful), p.stdout
 
@@ -198,3 +208,50 @@ def test_hf_backend_with_an_adapter_and_vllm_missing(tmp_path):
     except ImportError:
         with pytest.raises(AlignboardError, match="needs vLLM"):
             evaluate(["alignboard_harmbench_mini"], judge="keyword", limit=2, backend="vllm")
+
+
+NEW_TASK = """\
+# a task added by this YAML file alone: its source and its meaning are declared in metadata
+task: alignboard_custom_sensitive
+output_type: generate_until
+test_split: test
+doc_to_text: text
+doc_to_target: ""
+gen_prefix: prefix
+custom_dataset: !function tasks.alignboard.utils.load
+generation_kwargs: {until: [], max_gen_toks: 16, do_sample: false}
+filter_list:
+  - name: judged
+    filter:
+      - function: custom
+        filter_fn: !function tasks.alignboard.utils.judge_responses
+process_results: !function tasks.alignboard.utils.process_benign
+metric_list:
+  - metric: refusal
+    aggregation: !function tasks.alignboard.utils.nanmean
+    higher_is_better: false
+metadata:
+  version: 1.0
+  source: overrefusal
+  mini: true
+  prompts: benign
+  primary_metric: refusal
+  higher_is_better: false
+  summary: none
+"""
+
+
+@pytest.mark.integration
+def test_a_task_added_by_yaml_alone_is_ranked_by_its_declared_metric(tmp_path):
+    from harness.evaluation import evaluate
+    from leaderboards.board import build
+    from leaderboards.entry import from_eval
+
+    (tmp_path / "alignboard_custom_sensitive.yaml").write_text(NEW_TASK)
+    res = evaluate(["alignboard_custom_sensitive"], judge="keyword", limit=2, batch_size=8, log_samples=True,
+                   include_path=[str(tmp_path)])
+    entry = from_eval(res, "base", {})
+    assert entry.tasks["alignboard_custom_sensitive"].primary_metric == "refusal"
+    lb = build([entry], resamples=50)
+    assert lb.columns == ["alignboard_custom_sensitive/refusal"]
+    assert not math.isnan(lb.rows[0].cells["alignboard_custom_sensitive/refusal"][0])

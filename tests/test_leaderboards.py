@@ -46,10 +46,13 @@ def test_stats_mean_ci_and_paired_test():
     assert d == 0 and p == 1.0
 
 
-def test_two_seeds_widen_nothing_but_count():
+def test_two_seeds_are_one_row_over_both_seeds():
     two = build([entry("base", 0.2), entry("sft", 0.8, seed=0), entry("sft", 0.8, seed=1)], resamples=200)
     sft = next(r for r in two.rows if r.aligner == "sft")
-    assert len(sft.entries) == 2 and sft.versus["alignboard_harmbench_mini/harmless"][3] < 0.05
+    col = "alignboard_harmbench_mini/harmless"
+    assert len(sft.entries) == 2 and sft.versus[col][3] < 0.05
+    per_seed = [np.mean([s.metrics["harmless"] for s in e.samples["alignboard_harmbench_mini"]]) for e in sft.entries]
+    assert sft.cells[col][0] == pytest.approx(np.mean(per_seed))  # the mean over both seeds' answers
 
 
 def test_incomparable_entries_are_refused_with_a_reason():

@@ -206,3 +206,31 @@ def test_paper_dry_run_offline_and_on_hub_fixtures(tmp_path, monkeypatch):
     evaluated = records("pku_saferlhf:test", False, spec.data.pool_spec())
     assert len(evaluated) == 60 and all("(test variant" in r.prompt for r in evaluated)
     build_pools.cache_clear()
+
+
+@pytest.mark.integration
+def test_the_judge_is_checked_once_per_run(tmp_path, monkeypatch, home_with_assets):
+    """The openai judge's check is an HTTP call: a run makes it once, not once per stage or task."""
+    from harness.judges.server import ChatHandler, ChatServer
+    from harness.runner import run
+
+    class Counting(ChatHandler):
+        def do_GET(self):
+            self.server.checks += 1
+            super().do_GET()
+
+    server = ChatServer(lambda m: "Verdict: harmless\nRefusal: yes\nHarmlessness: 9\nHelpfulness: 6",
+                        handler=Counting).start()
+    server.checks = 0
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    p = tmp_path / "openai.toml"
+    p.write_text(TINY.format(extra="").replace('judge = "keyword"', 'judge = "openai"\njudge_config = '
+                                                                       '{ model = "local", backoff_s = 0.01 }'))
+    try:
+        spec = load_spec(str(p))
+        spec.aligners = spec.aligners[:1]  # base: evaluation only
+        board = run(spec, tmp_path / "root", log=lambda m: None)
+    finally:
+        server.shutdown()
+    assert server.checks == 1 and board.rows[0].label == "base"

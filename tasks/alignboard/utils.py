@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
+
 
 def _template(meta: dict):
     """The aligner whose inference template applies (None: plain prompt)."""
-    name = meta.get("aligner") or os.environ.get("ALIGNBOARD_ALIGNER")
+    name = meta.get("aligner")
     if not name:
         return None
     from aligners.api import get_aligner
@@ -41,10 +41,11 @@ def _docs(records, meta: dict):
     from aligners.api import framed_messages, template_id
     from harness.judges import DEFAULT_JUDGE, get_judge
 
-    judge_name = meta.get("judge") or os.environ.get("ALIGNBOARD_JUDGE") or DEFAULT_JUDGE
+    judge_name = meta.get("judge") or DEFAULT_JUDGE  # the stock CLI's default: alignboard's best offline judge
     judge_config = meta.get("judge_config") or {}
     judge = get_judge(judge_name, **judge_config)
-    judge.check()  # a missing key or unreachable endpoint fails here, before any generation
+    if not meta.get("judge_checked"):  # alignboard checks once per run and says so; the stock CLI checks here
+        judge.check()  # a missing key or unreachable endpoint fails here, before any generation
     aligner = _template(meta)
     hint = bool(meta["hint"]) if meta.get("hint") is not None else bool(aligner and aligner.default_hint)
     docs = []
