@@ -44,7 +44,6 @@ class Budget(BaseModel):
     gen_max_new_tokens: int = Field(128, ge=1, description="tokens per answer when building data by generation")
     gen_batch_size: int = Field(8, ge=1, description="prompts per generation batch")
 
-
     def split(self, stages: Sequence[str], aligner: str = "this aligner") -> dict[str, int]:
         """``max_steps`` over training stages: equal shares, the remainder to the last (main) stage.
 
@@ -59,8 +58,9 @@ class Budget(BaseModel):
         return {s: share + (extra if i == len(stages) - 1 else 0) for i, s in enumerate(stages)}
 
 
-# The budget of the offline demo: small enough for all seven aligners on 2 CPU cores.
-DEMO_BUDGET = Budget(max_steps=4, batch_size=4, n_harmful=16, n_benign=8, gen_max_new_tokens=64)
+# A quick budget (the `aligners train` defaults and a spec's default): seconds per aligner on 2 CPU cores.
+# The demo preset sets its own (harness/presets/demo.toml).
+QUICK_BUDGET = Budget(max_steps=4, batch_size=4, n_harmful=16, n_benign=8, gen_max_new_tokens=64)
 
 
 class StageCost(BaseModel):

@@ -1,4 +1,4 @@
-"""Print every built-in aligner's training cost on the demo budget (a benchmark, not a test).
+"""Print every built-in aligner's training cost on the quick budget (a benchmark, not a test).
 
     python bench/aligners.py [--max-steps 4 --batch-size 4 --n-harmful 16 --n-benign 8] [--only sft,dpo]
 
@@ -24,14 +24,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from aligners.api import ALIGNERS, DEMO_BUDGET, Budget, Context, get_aligner, run_aligner  # noqa: E402
+from aligners.api import ALIGNERS, QUICK_BUDGET, Budget, Context, get_aligner, run_aligner  # noqa: E402
 from harness.data.pools import build_pools  # noqa: E402
 from harness.generation import GenerationCache  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = DEMO_BUDGET
+    defaults = QUICK_BUDGET
     for field in ("max_steps", "batch_size", "n_harmful", "n_benign", "gen_max_new_tokens"):
         ap.add_argument("--" + field.replace("_", "-"), type=int, default=getattr(defaults, field))
     ap.add_argument("--only", default=",".join(ALIGNERS.names()), help="comma-separated aligner names")

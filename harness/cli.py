@@ -218,21 +218,21 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--verify-judge", default="probe", show_default=True,
               help="Judge that checks self-made y-/y+ before training ('none': unchecked).")
-@click.option("--max-steps", type=int, help="Optimizer steps over all stages [default: the demo budget's].")
-@click.option("--batch-size", type=int, help="Examples per step [default: the demo budget's].")
-@click.option("--n-harmful", type=int, help="Harmful training instructions [default: the demo budget's].")
-@click.option("--n-benign", type=int, help="Benign training instructions [default: the demo budget's].")
+@click.option("--max-steps", type=int, help="Optimizer steps over all stages [default: the quick budget's].")
+@click.option("--batch-size", type=int, help="Examples per step [default: the quick budget's].")
+@click.option("--n-harmful", type=int, help="Harmful training instructions [default: the quick budget's].")
+@click.option("--n-benign", type=int, help="Benign training instructions [default: the quick budget's].")
 def aligners_train(name, sets, out_dir, model, responses, seed, verify_judge, **sizes) -> None:
     """Train one aligner on the default pools and print its artifact."""
     from pathlib import Path
 
-    from aligners.api import DEMO_BUDGET, Budget, Context, get_aligner, run_aligner
+    from aligners.api import QUICK_BUDGET, Budget, Context, get_aligner, run_aligner
     from harness.config import validated
     from harness.data.pools import PoolSpec, build_pools
 
     aligner = get_aligner(name, **_parse_sets(sets))
     chosen = {k: v for k, v in sizes.items() if v is not None}
-    budget = validated(Budget, "budget", {**DEMO_BUDGET.model_dump(), **chosen})
+    budget = validated(Budget, "budget", {**QUICK_BUDGET.model_dump(), **chosen})
     from harness.judges import get_judge
 
     verifier = None if verify_judge == "none" else get_judge(verify_judge)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from aligners.api import DEMO_BUDGET, Budget
+from aligners.api import QUICK_BUDGET, Budget
 from harness.config import validated
 from harness.errors import AlignboardError
 
@@ -81,7 +81,7 @@ class Spec(_Strict):
     name: str
     model: ModelSpec = ModelSpec()
     data: DataSpec = DataSpec()
-    budget: Budget = DEMO_BUDGET
+    budget: Budget = QUICK_BUDGET
     aligners: list[AlignerSpec]
     seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = [0]
     eval: EvalSpec = EvalSpec()
