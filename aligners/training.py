@@ -8,6 +8,7 @@ default bf16 LoRA learns much less) and gradient checkpointing is off (small mod
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import tempfile
@@ -45,8 +46,33 @@ def _common(ctx: Context, out: str, stage: str) -> dict[str, Any]:
     return dict(output_dir=out, max_steps=_steps(ctx, stage), per_device_train_batch_size=b.batch_size,
                 learning_rate=b.learning_rate, lr_scheduler_type="constant", warmup_steps=0, logging_steps=1,
                 save_strategy="no", report_to="none", seed=ctx.seed, data_seed=ctx.seed, bf16=on_gpu,
-                use_cpu=not on_gpu, gradient_checkpointing=False, disable_tqdm=not ctx.progress,
+                use_cpu=not on_gpu, gradient_checkpointing=False, disable_tqdm=True,
                 include_num_input_tokens_seen="non_padding", remove_unused_columns=True)
+
+
+def _watch(trainer, ctx: Context, stage: str) -> None:
+    """One rich progress bar per stage on the terminal; the loss lines go to the log (not HF's printouts)."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
+
+    from harness.generation import progress_bar
+
+    class StageProgress(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kw):
+            self.bar = progress_bar(ctx.progress, f"training {stage}", state.max_steps)
+            self.advance = self.bar.__enter__()
+
+        def on_step_end(self, args, state, control, **kw):
+            self.advance(1)
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            logging.getLogger("alignboard.training").info("%s step %d: %s", stage, state.global_step, logs)
+
+        def on_train_end(self, args, state, control, **kw):
+            self.bar.__exit__(None, None, None)
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(StageProgress())
 
 
 def load_policy(ctx: Context):
@@ -89,6 +115,7 @@ def sft(ctx: Context, rows: list[dict], model=None, stage: str = "sft"):
                          packing=False)
         trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
                              **_peft_kwargs(model, ctx))
+        _watch(trainer, ctx, stage)
         trainer.train()
     return trainer.model, _result(trainer, len(rows), stage)
 
@@ -108,6 +135,7 @@ def dpo(ctx: Context, rows: list[dict], model=None, beta: float = 0.1, stage: st
         args = DPOConfig(**_common(ctx, tmp, stage), beta=beta, max_length=ctx.budget.max_length)
         trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=Dataset.from_list(rows),
                              processing_class=tok, **_peft_kwargs(model, ctx))
+        _watch(trainer, ctx, stage)
         trainer.train()
     return trainer.model, _result(trainer, len(rows), stage)
 
@@ -128,6 +156,7 @@ def reward_model(ctx: Context, rows: list[dict], stage: str = "reward"):
         args = RewardConfig(**_common(ctx, tmp, stage), max_length=ctx.budget.max_length)
         trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
                                 peft_config=lora_config(ctx.budget, "SEQ_CLS"))
+        _watch(trainer, ctx, stage)
         trainer.train()
     return trainer.model, tok, _result(trainer, len(rows), stage)
 
@@ -174,6 +203,7 @@ def rloo(ctx: Context, prompts: list[dict], reward_fn: Callable, model=None, bet
                           temperature=1.0)
         trainer = RLOOTrainer(model=model, reward_funcs=reward_fn, args=args, train_dataset=Dataset.from_list(prompts),
                               processing_class=tok, **_peft_kwargs(model, ctx))
+        _watch(trainer, ctx, stage)
         trainer.train()
     return trainer.model, _result(trainer, len(prompts), stage)
 

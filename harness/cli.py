@@ -22,8 +22,12 @@ err = Console(stderr=True)
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="alignboard")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show the libraries' logs, warnings and loss lines too "
+                                                    "(a run otherwise writes them to its run.log).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """alignboard: train alignment methods under identical conditions and rank them."""
+    ctx.obj = {"verbose": verbose}
 
 
 # ---------------------------------------------------------------- assets
@@ -526,8 +530,9 @@ def _run_spec(spec_name: str, root: str | None, dry_run: bool) -> None:
 
     spec = load_spec(spec_name)
     folder = Path(root or f"runs/{spec.name}")
+    verbose = (click.get_current_context().find_root().obj or {}).get("verbose", False)
     board = run(spec, folder, log=lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True),
-                dry_run=dry_run)
+                dry_run=dry_run, verbose=verbose)
     if board is not None:
         to_terminal(board, Console(width=max(out.width, 160)))
         out.print(f"HTML report: {folder / 'leaderboard' / 'index.html'}", soft_wrap=True)
@@ -615,6 +620,9 @@ def generate(prompt: str, model: str, adapter: str | None, max_new_tokens: int, 
 def main() -> None:
     """Console-script entry point: run the CLI, turning user errors into one line."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if sys.argv[1:2] not in (["-v"], ["--verbose"]):
+        # the libraries' tqdm bars (read when tqdm is imported); alignboard's own progress bars are rich
+        os.environ.setdefault("TQDM_DISABLE", "1")
     try:
         from transformers.utils import logging as hf_logging
 

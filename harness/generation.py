@@ -114,7 +114,7 @@ def generate(lm: LoadedModel, prompts: Sequence[Prompt], settings: GenerationSet
         eos = [t for t in {tok.eos_token_id, getattr(lm.model.generation_config, "eos_token_id", None)}
                if isinstance(t, int)]
         new = {}
-        with _progress(progress, description, len(order)) as advance:
+        with progress_bar(progress, description, len(order)) as advance:
             for b in range(0, len(order), settings.batch_size):
                 batch = order[b : b + settings.batch_size]
                 enc = tok([texts[k] for k in batch], return_tensors="pt", padding=True, add_special_tokens=False)
@@ -136,8 +136,8 @@ def generate(lm: LoadedModel, prompts: Sequence[Prompt], settings: GenerationSet
     return [done[k] for k in keys]
 
 
-class _progress:
-    """A rich progress bar on stderr (or nothing), used as ``with _progress(...) as advance``."""
+class progress_bar:
+    """A rich progress bar on stderr (or nothing), used as ``with progress_bar(...) as advance``."""
 
     def __init__(self, enabled: bool, description: str, total: int):
         self.enabled, self.description, self.total = enabled, description, total

@@ -159,8 +159,25 @@ def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None
             f"evaluate {'cached' if s.evaluated else 'to do'} ({s.entry_path.name})")
 
 
-def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: bool = False):
-    """Execute (or, with ``dry_run``, only list) every stage; return the leaderboard."""
+def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: bool = False, verbose: bool = False):
+    """Execute (or, with ``dry_run``, only list) every stage; return the leaderboard.
+
+    Library logs, warnings and loss lines go to ``root/run.log`` unless ``verbose``.
+    """
+    if dry_run:
+        describe(spec, root, log)
+        return None
+    if verbose:
+        return _execute(spec, root, log)
+    from harness.logs import to_file
+
+    with to_file(root / "run.log") as path:
+        log(f"library logs: {path}")
+        return _execute(spec, root, log)
+
+
+def _execute(spec: Spec, root: Path, log: Callable[[str], None]):
+    """Train, evaluate and store every stage that is not done yet; build and publish the leaderboard."""
     from aligners.api import TRAIN_PROMPTS, Context, get_aligner, run_aligner
     from harness.evaluation import evaluate
     from leaderboards.board import build
@@ -168,9 +185,6 @@ def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: boo
     from leaderboards.publish import publish
     from leaderboards.store import Store
 
-    if dry_run:
-        describe(spec, root, log)
-        return None
     stages, pools = plan(spec, root)
     store = Store(root / "store")
     from harness.judges import get_judge

@@ -10,7 +10,7 @@ import numpy as np
 from harness.io import stable_hash
 from harness.evalset import TaskInfo
 from leaderboards.entry import Entry
-from leaderboards.stats import holm, mean_ci, paired_difference, rank_intervals, summary_draws
+from leaderboards.stats import bootstrap_p, holm, mean_ci, paired_difference, rank_intervals, summary_draws
 
 @dataclass
 class Row:
@@ -230,9 +230,8 @@ def _summaries(rows: list[Row], info: dict[str, TaskInfo], ids: dict, base_row: 
                 if np.isnan(diff).all():
                     continue
                 lo, hi = np.nanpercentile(diff, [2.5, 97.5])
-                p = min(1.0, 2 * min(np.nanmean(diff <= 0), np.nanmean(diff >= 0)))
                 if b is base_row and a is not base_row:
-                    a.safety_vs = (a.safety - b.safety, float(lo), float(hi), max(p, 1.0 / (resamples + 1)))
+                    a.safety_vs = (a.safety - b.safety, float(lo), float(hi), bootstrap_p(a.safety - b.safety, diff))
                 if i < j and lo <= 0 <= hi:
                     inseparable.append((a.label, b.label))
     return inseparable

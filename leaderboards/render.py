@@ -100,8 +100,8 @@ def _agreement(lb: Leaderboard) -> str:
 def notes(lb: Leaderboard) -> list[str]:
     """Lines every rendering carries: judge, its human agreement, proxies, refusals."""
     out = [f"judge: {lb.judge_identity}; agreement: {_agreement(lb)}",
-           "means with 95% bootstrap CIs over prompts (and seeds); 'vs baseline' is the paired difference and "
-           f"bootstrap p against {lb.baseline or 'no baseline'}",
+           "means with 95% bootstrap CIs over prompts (and seeds); 'vs baseline' is the paired difference to "
+           f"{lb.baseline or 'no baseline'} with its two-sided p (from the bootstrap standard error)",
            "harmless gain / M tok: paired harmless-rate difference to the baseline over every harmful-prompt task, "
            "per million training tokens (95% CI); self-made data judged: self-written y- kept only when judged "
            "harmful and not a refusal, y+ only when judged harmless; eval∩train: evaluation prompts found among the "
