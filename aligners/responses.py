@@ -51,7 +51,9 @@ def _self_written(ctx, records: list[Record], hint: str, description: str, kind:
     """The base model's answers under ``hint``, kept only where the verifier agrees they are what ``kind`` says."""
     prompts = [hint.format(prompt=r.prompt) for r in records]
     texts = dict(enumerate(ctx.generate(prompts, description)))
-    if ctx.verifier is None:
+    if ctx.verifier is None:  # recorded as unchecked, never as "all kept"
+        ctx.response_checks[kind] = {"asked": len(records), "kept": None, "dropped": None, "regenerated": 0,
+                                     "judge": None}
         return [(r, texts[i]) for i, r in enumerate(records)]
     from harness.judges import Item, judge
 

@@ -27,6 +27,7 @@ from rich.table import Table  # noqa: E402
 from aligners.api import ALIGNERS, QUICK_BUDGET, Budget, Context, get_aligner, run_aligner  # noqa: E402
 from harness.data.pools import build_pools  # noqa: E402
 from harness.generation import GenerationCache  # noqa: E402
+from leaderboards.render import checks_text  # noqa: E402
 
 
 def main() -> None:
@@ -58,9 +59,9 @@ def main() -> None:
         rate = f"{c.tokens_trained / c.wall_seconds:.0f}" if c.wall_seconds and c.tokens_trained else "-"
         metrics = ", ".join(f"{k}={v:.3g}" for k, v in art.metrics.items())
         per_stage = " + ".join(f"{k} {v.optimizer_steps}" for k, v in c.stages.items())
-        kept = ", ".join(f"{k} {v['kept']}/{v['asked']}" for k, v in sorted((art.response_checks or {}).items()))
+        kept = checks_text(art.response_checks)
         t.add_row(name, str(c.examples), str(c.tokens_trained), f"{c.optimizer_steps} ({per_stage or '-'})",
-                  str(c.tokens_generated), kept or "-", f"{c.wall_seconds:.1f}", rate, metrics)
+                  str(c.tokens_generated), kept, f"{c.wall_seconds:.1f}", rate, metrics)
         console.print(f"{name}: done in {c.wall_seconds:.1f} s")
     console.print(t)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6

@@ -66,9 +66,14 @@ def _overlap(row) -> str:
     return "unchecked" if any(c is None for c in counts) else str(sum(counts))
 
 
+def checks_text(checks: dict | None) -> str:
+    """Self-made y-/y+ as "y- kept 13/16", or "y- unchecked (16)" when no judge looked at them."""
+    return ", ".join(f"{k} kept {v['kept']}/{v['asked']}" if v.get("judge") else f"{k} unchecked ({v['asked']})"
+                     for k, v in sorted((checks or {}).items())) or "-"
+
+
 def _checked(row) -> str:
-    checks = row.entries[0].response_checks or {}
-    return ", ".join(f"{k} kept {v['kept']}/{v['asked']}" for k, v in sorted(checks.items())) or "-"
+    return checks_text(row.entries[0].response_checks)
 
 
 # The per-row columns after the task cells, the same in every renderer.

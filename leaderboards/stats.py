@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from statistics import NormalDist
 
 import numpy as np
@@ -42,7 +43,9 @@ def bootstrap_p(mean: float, draws: np.ndarray) -> float:
 
 def paired_difference(a: np.ndarray, b: np.ndarray, resamples: int = 1000, seed: int = 0):
     """Mean of per-prompt differences a - b (each averaged over its seeds), 95% CI and two-sided p."""
-    d = np.nanmean(np.atleast_2d(a), axis=0) - np.nanmean(np.atleast_2d(b), axis=0)
+    with warnings.catch_warnings():  # a prompt no seed could judge is NaN here, dropped below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = np.nanmean(np.atleast_2d(a), axis=0) - np.nanmean(np.atleast_2d(b), axis=0)
     d = d[~np.isnan(d)]
     if len(d) == 0:
         return (float("nan"),) * 4

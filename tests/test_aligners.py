@@ -342,6 +342,9 @@ def test_checks_reach_the_artifact(ctx, home, monkeypatch):
     assert art.response_checks["y+"] == {"asked": 4, "kept": 1, "dropped": 3, "regenerated": 6,
                                          "judge": get_judge("keyword").identity()}
     assert run_aligner(get_aligner("base"), ctx).response_checks is None  # base makes no data
+    ctx.verifier = None  # self-made data without a judge is recorded as unchecked, not as all kept
+    unchecked = run_aligner(get_aligner("sft"), ctx).response_checks["y+"]
+    assert unchecked == {"asked": 4, "kept": None, "dropped": None, "regenerated": 0, "judge": None}
 
 
 def test_mistake_analysis_filter_accepts_any_judge(ctx, home):

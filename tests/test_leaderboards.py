@@ -150,8 +150,10 @@ def test_cost_normalised_gain_and_leak_column():
     assert md.count("| baseline |") == 1 and "| base+hint" in md
     rows = {r["aligner"]: r for r in json.loads(to_json(lb))["rows"]}
     assert rows["sft"]["eval_train_overlap"] == [0] and rows["sft"]["harmless_gain_per_mtok"]["mean"] > 0
-    unchecked = build([base, entry("sft", 0.9)], resamples=50)
+    unchecked = build([base, entry("sft", 0.9, response_checks={"y+": {"asked": 16, "kept": None, "judge": None}})],
+                      resamples=50)
     assert "unchecked" in to_markdown(unchecked)  # an entry without the leak check is not shown as clean
+    assert "y+ unchecked (16)" in to_markdown(unchecked)  # nor is self-made data nobody judged
 
 
 # ---- a failed judgment is a missing value, never a verdict
