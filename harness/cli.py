@@ -375,11 +375,18 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
     aligner_config = _parse_sets(sets) or art.get("config") or {}
     if adapter is None and art.get("adapter"):
         adapter = art["adapter"]
+    import contextlib
+
+    from harness.assets import home
+    from harness.logs import to_file
+
     st = Store(store) if store else None  # refuse a bad store before spending time on evaluation
-    res = evaluate([t.strip() for t in task_list.split(",") if t.strip()], model, adapter, aligner,
-                   aligner_config, judge, _parse_sets(judge_sets), limit, batch_size, log_samples=bool(store),
-                   backend=backend, pools=PoolSpec.from_meta(art.get("pools")), train_prompts=train_prompts, hint=hint,
-                   include_path=include_paths)
+    verbose = (click.get_current_context().find_root().obj or {}).get("verbose", False)
+    with contextlib.nullcontext() if verbose else to_file(home() / "logs" / "eval.log"):  # library chatter
+        res = evaluate([t.strip() for t in task_list.split(",") if t.strip()], model, adapter, aligner,
+                       aligner_config, judge, _parse_sets(judge_sets), limit, batch_size, log_samples=bool(store),
+                       backend=backend, pools=PoolSpec.from_meta(art.get("pools")), train_prompts=train_prompts,
+                       hint=hint, include_path=include_paths)
     t = Table("task", "metric", "value")
     for task, metrics in sorted(res["results"].items()):
         for key, value in metrics.items():

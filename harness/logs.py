@@ -23,8 +23,15 @@ LIBRARIES = ("transformers", "trl", "peft", "datasets", "accelerate", "lm_eval",
 def to_file(path: str | Path) -> Iterator[Path]:
     """Send library logs, warnings and training loss lines to ``path`` (appended) inside the block."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as e:  # a read-only or full disk: the work goes on, the chatter stays on the terminal
+        from harness.errors import warn
+
+        warn(f"library logs stay on the terminal: cannot write {path} ({e.strerror})")
+        yield path
+        return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     try:
         import lm_eval.utils

@@ -232,6 +232,8 @@ def test_a_judge_answering_500_makes_eval_fail_loudly_and_the_cell_read_na(serve
                        capture_output=True, text=True, env=os.environ, cwd=tmp_path)
     assert p.returncode != 0 and "Traceback" not in p.stderr, p.stderr[-2000:]
     assert "fatal: not a git repository" not in p.stderr  # outside a checkout, git's probe stays silent
+    assert "Custom kwargs" not in p.stderr  # lm-eval's chatter goes to the home's logs/eval.log
+    assert "Custom kwargs" in (home_with_assets / "logs" / "eval.log").read_text()
     last = p.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "3 of 3" in last and "alignboard_overrefusal_mini" in last
     assert "recorded entry" in p.stdout  # the results are kept
