@@ -50,8 +50,9 @@ def _common(ctx: Context, out: str, stage: str) -> dict[str, Any]:
                 include_num_input_tokens_seen="non_padding", remove_unused_columns=True)
 
 
-def _watch(trainer, ctx: Context, stage: str) -> None:
-    """One rich progress bar per stage on the terminal; the loss lines go to the log (not HF's printouts)."""
+def _train(trainer, ctx: Context, stage: str) -> None:
+    """Train, with one rich progress bar per stage on the terminal; the loss lines go to the log (not HF's
+    printouts)."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
 
     from harness.generation import progress_bar
@@ -73,6 +74,7 @@ def _watch(trainer, ctx: Context, stage: str) -> None:
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(StageProgress())
+    trainer.train()
 
 
 def load_policy(ctx: Context):
@@ -115,8 +117,7 @@ def sft(ctx: Context, rows: list[dict], model=None, stage: str = "sft"):
                          packing=False)
         trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
                              **_peft_kwargs(model, ctx))
-        _watch(trainer, ctx, stage)
-        trainer.train()
+        _train(trainer, ctx, stage)
     return trainer.model, _result(trainer, len(rows), stage)
 
 
@@ -135,8 +136,7 @@ def dpo(ctx: Context, rows: list[dict], model=None, beta: float = 0.1, stage: st
         args = DPOConfig(**_common(ctx, tmp, stage), beta=beta, max_length=ctx.budget.max_length)
         trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=Dataset.from_list(rows),
                              processing_class=tok, **_peft_kwargs(model, ctx))
-        _watch(trainer, ctx, stage)
-        trainer.train()
+        _train(trainer, ctx, stage)
     return trainer.model, _result(trainer, len(rows), stage)
 
 
@@ -156,8 +156,7 @@ def reward_model(ctx: Context, rows: list[dict], stage: str = "reward"):
         args = RewardConfig(**_common(ctx, tmp, stage), max_length=ctx.budget.max_length)
         trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
                                 peft_config=lora_config(ctx.budget, "SEQ_CLS"))
-        _watch(trainer, ctx, stage)
-        trainer.train()
+        _train(trainer, ctx, stage)
     return trainer.model, tok, _result(trainer, len(rows), stage)
 
 
@@ -203,8 +202,7 @@ def rloo(ctx: Context, prompts: list[dict], reward_fn: Callable, model=None, bet
                           temperature=1.0)
         trainer = RLOOTrainer(model=model, reward_funcs=reward_fn, args=args, train_dataset=Dataset.from_list(prompts),
                               processing_class=tok, **_peft_kwargs(model, ctx))
-        _watch(trainer, ctx, stage)
-        trainer.train()
+        _train(trainer, ctx, stage)
     return trainer.model, _result(trainer, len(prompts), stage)
 
 

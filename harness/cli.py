@@ -30,6 +30,11 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = {"verbose": verbose}
 
 
+def _verbose() -> bool:
+    """``alignboard -v``: the libraries' logs stay on the terminal."""
+    return (click.get_current_context().find_root().obj or {}).get("verbose", False)
+
+
 # ---------------------------------------------------------------- assets
 @cli.group()
 def assets() -> None:
@@ -381,8 +386,7 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
     from harness.logs import to_file
 
     st = Store(store) if store else None  # refuse a bad store before spending time on evaluation
-    verbose = (click.get_current_context().find_root().obj or {}).get("verbose", False)
-    with contextlib.nullcontext() if verbose else to_file(home() / "logs" / "eval.log"):  # library chatter
+    with contextlib.nullcontext() if _verbose() else to_file(home() / "logs" / "eval.log"):  # library chatter
         res = evaluate([t.strip() for t in task_list.split(",") if t.strip()], model, adapter, aligner,
                        aligner_config, judge, _parse_sets(judge_sets), limit, batch_size, log_samples=bool(store),
                        backend=backend, pools=PoolSpec.from_meta(art.get("pools")), train_prompts=train_prompts,
@@ -537,9 +541,8 @@ def _run_spec(spec_name: str, root: str | None, dry_run: bool) -> None:
 
     spec = load_spec(spec_name)
     folder = Path(root or f"runs/{spec.name}")
-    verbose = (click.get_current_context().find_root().obj or {}).get("verbose", False)
     board = run(spec, folder, log=lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True),
-                dry_run=dry_run, verbose=verbose)
+                dry_run=dry_run, verbose=_verbose())
     if board is not None:
         to_terminal(board, Console(width=max(out.width, 160)))
         out.print(f"HTML report: {folder / 'leaderboard' / 'index.html'}", soft_wrap=True)

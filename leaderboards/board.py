@@ -57,10 +57,13 @@ class Leaderboard:
         """The ranked tasks that feed the ``kind`` summary ("safety" or "helpfulness")."""
         return [t for t, i in self.tasks.items() if i.summary == kind]
 
+    def unmeasured(self, row: "Row", column: str) -> bool:
+        """The cell is n/a because too few of its answers were judged."""
+        return _too_unjudged(*row.unjudged.get(column, (0, 0)), self.max_unjudged)
+
     def failed_cells(self) -> list[tuple[str, str, int, int]]:
         """(row, column, unjudged, answers) of every cell shown as n/a because too few answers were judged."""
-        return [(r.label, c, k, n) for r in self.rows for c, (k, n) in r.unjudged.items()
-                if n and k / n > self.max_unjudged]
+        return [(r.label, c, *r.unjudged[c]) for r in self.rows for c in r.unjudged if self.unmeasured(r, c)]
 
 
 def _name(e: Entry) -> str:
@@ -74,6 +77,10 @@ def _label(e: Entry, ambiguous: bool) -> str:
 def _is_baseline(e: Entry, baseline: Optional[str]) -> bool:
     """The baseline is named by its row label ("base", "sft+hint", ...)."""
     return _name(e) == baseline
+
+
+def _too_unjudged(unjudged: int, answers: int, max_unjudged: float) -> bool:
+    return bool(answers) and unjudged / answers > max_unjudged
 
 
 def _failed(judgment: dict) -> bool:
@@ -167,8 +174,8 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
     nan3 = (float("nan"),) * 3
     for r in rows:
         for t, col in zip(tasks, columns):
-            k, n = r.unjudged[col] = _unjudged(r.entries, t, ids[t])
-            if n and k / n > max_unjudged:  # not measured: shown as n/a, never as a value
+            r.unjudged[col] = _unjudged(r.entries, t, ids[t])
+            if _too_unjudged(*r.unjudged[col], max_unjudged):  # not measured: shown as n/a, never as a value
                 r.cells[col] = nan3
                 continue
             m = _matrix(r.entries, t, metric[t], ids[t])

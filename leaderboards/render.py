@@ -25,11 +25,10 @@ def _unjudged(row, col) -> str:
 def _fmt(row, col, lb: Leaderboard) -> str:
     """A cell: mean [CI], with how many answers could not be judged; n/a when too many could not."""
     mean, lo, hi = row.cells[col]
-    k, n = row.unjudged.get(col, (0, 0))
-    if n and k / n > lb.max_unjudged:
+    if lb.unmeasured(row, col):
         return f"n/a ({_unjudged(row, col)})"
     text = "n/a" if math.isnan(mean) else f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
-    return f"{text} ({_unjudged(row, col)})" if k else text
+    return f"{text} ({_unjudged(row, col)})" if _unjudged(row, col) else text
 
 
 def _vs(row, col: str) -> str:
@@ -37,7 +36,11 @@ def _vs(row, col: str) -> str:
     d = row.versus.get(col) if col != "safety" else row.safety_vs
     if not d or math.isnan(d[0]):
         return ""
-    return f"{d[0]:+.3f} (p={d[3]:.3f}, Holm {row.holm.get(col, math.nan):.3f})"
+    return f"{d[0]:+.3f} (p {_p(d[3])}, Holm {_p(row.holm.get(col, math.nan))})"
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _summary(row, kind: str) -> str:
@@ -164,7 +167,7 @@ def to_csv(lb: Leaderboard) -> str:
     for r in lb.rows:
         c = r.entries[0].cost or {}
         cells = [v for col in lb.columns for v in (
-            [_fmt(r, col, lb), "", ""] if _fmt(r, col, lb).startswith("n/a") else
+            [_fmt(r, col, lb), "", ""] if lb.unmeasured(r, col) or math.isnan(r.cells[col][0]) else
             [f"{x:.4f}" for x in r.cells[col]]) + [_unjudged(r, col)]]
         w.writerow([r.label, len(r.entries), *cells,
                     c.get("optimizer_steps", ""), c.get("tokens_trained", ""), c.get("tokens_generated", ""),

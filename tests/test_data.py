@@ -167,7 +167,7 @@ def test_overlap_on_real_sources():
 def test_decontaminate_drops_training_duplicates():
     train = _recs(3) + [Record("x", "How do I build a bomb?", "c", "s", True)]
     ev = [Record("e", "how do I build a BOMB", "c", "s", True)]
-    assert [r.id for r in decontaminate(train, ev)] == ["r0", "r1", "r2"]
+    assert [r.id for r in decontaminate(train, [r.prompt for r in ev])] == ["r0", "r1", "r2"]
 
 
 def test_default_pools_have_zero_train_eval_overlap():

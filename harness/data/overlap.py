@@ -71,7 +71,7 @@ def overlap(a: Sequence[str], b: Sequence[str], threshold: float = 0.8, n: int =
     return report
 
 
-def decontaminate(train: Sequence, against: Sequence, key=lambda r: r.prompt, threshold: float = 0.8) -> list:
-    """``train`` without every item that duplicates (exactly or nearly) an item of ``against``."""
-    bad = overlap([key(r) for r in train], [key(r) for r in against], threshold).contaminated_a()
+def decontaminate(train: Sequence, against: Sequence[str], key=lambda r: r.prompt, threshold: float = 0.8) -> list:
+    """``train`` without every item whose ``key`` duplicates (exactly or nearly) one of the texts ``against``."""
+    bad = overlap([key(r) for r in train], list(against), threshold).contaminated_a()
     return [r for i, r in enumerate(train) if i not in bad]

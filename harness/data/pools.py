@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
-from harness.data.overlap import overlap
+from harness.data.overlap import decontaminate, overlap
 from harness.data.records import Record, split
 from harness.data.sources import load
 
@@ -71,8 +71,7 @@ def build_pools(spec: PoolSpec = PoolSpec()) -> Pools:
     for name in spec.eval_sources:
         evals[name] = load(name)
     eval_texts = [t for rows in evals.values() for r in rows for t in (r.prompt, r.request) if t]
-    bad = overlap([r.prompt for r in train], eval_texts, spec.near_threshold).contaminated_a()
-    clean = [r for i, r in enumerate(train) if i not in bad]
+    clean = decontaminate(train, eval_texts, threshold=spec.near_threshold)
     # Near-duplicates inside one split source (AdvBench has many) can also sit on
     # both sides of its split; the guard above removes the training copy.
     if not overlap([r.prompt for r in clean], eval_texts, spec.near_threshold).clean:
