@@ -42,7 +42,7 @@ class Budget(BaseModel):
     n_harmful: int = Field(32, ge=0, description="harmful training instructions drawn from H")
     n_benign: int = Field(32, ge=0, description="benign training instructions drawn from B")
     gen_max_new_tokens: int = Field(128, ge=1, description="tokens per answer when building data by generation")
-    gen_batch_size: int = Field(8, ge=1, description="prompts per generation batch")
+    gen_batch_size: int = Field(32, ge=1, description="prompts per generation batch")
 
     def split(self, stages: Sequence[str], aligner: str = "this aligner") -> dict[str, int]:
         """``max_steps`` over training stages: equal shares, the remainder to the last (main) stage.

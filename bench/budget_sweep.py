@@ -34,9 +34,10 @@ from leaderboards.stats import mean_ci  # noqa: E402
 SAFETY = ["alignboard_harmbench_mini", "alignboard_strongreject_mini", "alignboard_advbench_mini"]
 
 
-def rate(samples: list[dict], metric: str) -> tuple[float, float, float]:
+def rate(samples: list, metric: str) -> tuple[float, float, float]:
     """Mean of a metric over judged samples, with its 95% bootstrap CI."""
-    return mean_ci(np.array([[s[metric] for s in samples]], dtype=float), 1000)
+    return mean_ci(np.array([[np.nan if s.metrics[metric] is None else s.metrics[metric] for s in samples]],
+                            dtype=float), 1000)
 
 
 def main() -> None:
@@ -61,9 +62,9 @@ def main() -> None:
             adapter, tokens, examples = art.adapter, art.cost.tokens_trained, art.cost.examples
         res = evaluate([*SAFETY, "alignboard_overrefusal_mini"], adapter=adapter, judge="probe", batch_size=32,
                        log_samples=True)
-        harm = [s for t in SAFETY for s in res["samples"][t]]
+        harm = [s for t in SAFETY for s in res.tasks[t].samples]
         h = rate(harm, "harmless")
-        r = rate(res["samples"]["alignboard_overrefusal_mini"], "refusal")
+        r = rate(res.tasks["alignboard_overrefusal_mini"].samples, "refusal")
         print(f"{steps} | {examples} | {tokens} | {h[0]:.3f} [{h[1]:.3f}, {h[2]:.3f}] | "
               f"{r[0]:.3f} [{r[1]:.3f}, {r[2]:.3f}] | {time.time() - start:.0f}", flush=True)
 

@@ -1,6 +1,7 @@
 """The run's evaluation set: which records each task evaluates, and the leak check.
 
-A task declares in its YAML ``metadata`` its data source (``source``, ``mini``) and what
+A task declares in its YAML ``metadata`` its data source (``source``; ``sample: N`` for a fixed
+sample of N prompts, ``mini: true`` for the 24 of a _mini task) and what
 it means (:class:`TaskInfo`: prompt kind, primary metric, direction, which summary it
 feeds), so adding a task is a YAML file and nothing else.
 Its records come from the run's pools (:class:`~harness.data.pools.PoolSpec`,
@@ -83,15 +84,20 @@ def leaf_tasks(names) -> list[str]:
     return out
 
 
-def task_source(task: str) -> tuple[str, bool]:
-    """(source name, is a _mini variant) declared by a task."""
+def sample_size(meta: dict) -> Optional[int]:
+    """Prompts a task takes from its source (a fixed sample), from its metadata; None: all of them."""
+    return int(meta["sample"]) if meta.get("sample") else MINI if meta.get("mini") else None
+
+
+def task_source(task: str) -> tuple[str, Optional[int]]:
+    """(source name, sample size or None) declared by a task."""
     meta = _configs()[task].get("metadata") or {}
     if "source" not in meta:
         raise AlignboardError(f"task {task} declares no metadata.source; add the data source to its YAML")
-    return meta["source"], bool(meta.get("mini"))
+    return meta["source"], sample_size(meta)
 
 
-def records(source: str, mini: bool, pools: PoolSpec) -> list[Record]:
+def records(source: str, sample: Optional[int], pools: PoolSpec) -> list[Record]:
     """The records a task over ``source`` evaluates under ``pools``.
 
     A source in the pools gives its evaluation rows; a training-only source is refused;
@@ -107,7 +113,7 @@ def records(source: str, mini: bool, pools: PoolSpec) -> list[Record]:
         from harness.data import load
 
         rows = load(source)
-    return fixed_sample(rows, MINI) if mini else rows
+    return fixed_sample(rows, sample) if sample else rows
 
 
 def check_sources(task_names, pools: PoolSpec) -> None:
@@ -122,8 +128,7 @@ def check_sources(task_names, pools: PoolSpec) -> None:
 
 def task_texts(task: str, pools: PoolSpec) -> list[str]:
     """Every text of a task that must not appear in training: prompts and the requests attacks wrap."""
-    source, mini = task_source(task)
-    rows = records(source, mini, pools)
+    rows = records(*task_source(task), pools)
     return [r.prompt for r in rows] + [r.request for r in rows if r.request]
 
 

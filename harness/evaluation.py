@@ -18,8 +18,10 @@ from lm_eval.api.model import LM
 
 from harness.assets import EMBEDDED_MODEL
 from harness.errors import AlignboardError
+from harness.io import git_revision
 from harness.generation import GenerationSettings, generate
 from harness.models import load_model
+from harness.results import EvalResult
 
 _MARK = "alignboard-chat:"
 
@@ -100,17 +102,6 @@ def known_tasks(manager=None) -> list[str]:
 BACKENDS = ("alignboard", "hf", "vllm")
 
 
-def _quiet_git_hash() -> Optional[str]:
-    """The git revision of the working folder, or None, without git's complaints on the terminal."""
-    import subprocess
-
-    try:
-        out = subprocess.run(["git", "describe", "--always"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
 def _model(backend: str, model: str, adapter: Optional[str], batch_size: int):
     """The lm-eval model object (or registry name + args) for a backend."""
     if backend == "alignboard":
@@ -147,7 +138,7 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
              judge_config: Optional[dict] = None, limit: Optional[int] = None, batch_size: int = 8,
              log_samples: bool = False, backend: str = "alignboard", pools=None,
              train_prompts: Optional[list[str]] = None, hint: Optional[bool] = None,
-             include_path: Sequence[str] = (), judge_checked: bool = False) -> dict:
+             include_path: Sequence[str] = (), judge_checked: bool = False) -> EvalResult:
     """lm-eval results for alignboard tasks, judged by ``judge``, framed by ``aligner``'s inference template.
 
     ``backend``: "alignboard" (the shared generation function and its cache), "hf" (lm-eval's
@@ -158,6 +149,7 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     shared harmlessness hint on or off (None: the aligner's default). ``include_path``: more task
     folders (a task there is a YAML file whose metadata declares its source and meaning).
     ``judge_checked``: the caller already ran the judge's check (a run checks it once).
+    Per-sample records are kept with ``log_samples``.
     """
     if backend not in BACKENDS:
         raise AlignboardError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
@@ -185,9 +177,9 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     lm, model_identity, adapter_identity = _model(backend, model, adapter, batch_size)
     import lm_eval.evaluator
 
-    lm_eval.evaluator.get_git_commit_hash = _quiet_git_hash  # lm-eval's own probe prints git's "fatal: ..."
+    lm_eval.evaluator.get_git_commit_hash = git_revision  # lm-eval's own probe prints git's "fatal: ..."
     res = lm_eval.simple_evaluate(model=lm, tasks=list(task_names), task_manager=manager,
                                   apply_chat_template=True, limit=limit, log_samples=log_samples)
-    res["alignboard"] = {"model": model, "model_identity": model_identity, "adapter_identity": adapter_identity,
-                         "judge": judge, "aligner": aligner, "backend": backend, "eval_train_overlap": overlap}
-    return res
+    return EvalResult.from_lm_eval(res, {"model": model, "model_identity": model_identity,
+                                         "adapter_identity": adapter_identity, "judge": judge, "aligner": aligner,
+                                         "backend": backend, "eval_train_overlap": overlap})

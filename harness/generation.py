@@ -115,8 +115,7 @@ def generate(lm: LoadedModel, prompts: Sequence[Prompt], settings: GenerationSet
                if isinstance(t, int)]
         new = {}
         with progress_bar(progress, description, len(order)) as advance:
-            for b in range(0, len(order), settings.batch_size):
-                batch = order[b : b + settings.batch_size]
+            for batch in batches(order, lengths, settings.batch_size, settings.max_new_tokens):
                 enc = tok([texts[k] for k in batch], return_tensors="pt", padding=True, add_special_tokens=False)
                 kwargs = dict(max_new_tokens=settings.max_new_tokens, pad_token_id=tok.pad_token_id,
                               eos_token_id=eos or None)
@@ -134,6 +133,33 @@ def generate(lm: LoadedModel, prompts: Sequence[Prompt], settings: GenerationSet
                 advance(len(batch))
         done.update(new)
     return [done[k] for k in keys]
+
+
+# One decoding step of a batch costs about as much as prefilling this many prompt tokens, whatever the
+# batch's size (measured on the embedded model, 2 CPU cores: 85 ms per step vs 1.75 ms per token; decoding
+# a small model is bound by reading its weights). A GPU's ratio differs; the partition stays sensible.
+_STEP_TOKENS = 48
+
+
+def batches(order: Sequence[str], lengths: dict[str, int], size: int, max_new_tokens: int) -> list[list[str]]:
+    """``order`` (keys sorted longest prompt first) cut into batches of at most ``size``, where the cut
+    minimises padded prompt tokens plus the fixed cost of each batch's decoding steps.
+
+    So one outlier prompt of 400 tokens is generated on its own instead of padding 31 others to its
+    length. Greedy answers do not depend on the batching.
+    """
+    n, per_batch = len(order), _STEP_TOKENS * max_new_tokens
+    best, cut = [0.0] + [float("inf")] * n, [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(max(0, j - size), j):  # rows i..j-1, padded to the longest, order[i]
+            c = best[i] + (j - i) * lengths[order[i]] + per_batch
+            if c < best[j]:
+                best[j], cut[j] = c, i
+    out, j = [], n
+    while j:
+        out.append(list(order[cut[j] : j]))
+        j = cut[j]
+    return out[::-1]
 
 
 class progress_bar:

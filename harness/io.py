@@ -75,3 +75,16 @@ def atomic_write_text(dest: str | os.PathLike, text: str) -> None:
 def atomic_write_json(dest: str | os.PathLike, obj: Any) -> None:
     """Write ``obj`` as indented JSON to ``dest`` atomically."""
     atomic_write_text(dest, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def git_revision(folder: str | os.PathLike | None = None) -> str | None:
+    """``git describe --always --dirty`` of ``folder`` (default: the working folder), or None outside a
+    checkout, without git's complaints on the terminal."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, timeout=10,
+                             cwd=folder)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

@@ -159,6 +159,24 @@ def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None
             f"evaluate {'cached' if s.evaluated else 'to do'} ({s.entry_path.name})")
 
 
+def provenance(spec: Spec, judge) -> dict[str, dict]:
+    """What the published folder records besides the leaderboard: the spec as run (``spec.json``, which
+    ``alignboard reproduce`` runs again) and every component resolved (``resolved.json``)."""
+    from aligners.api import get_aligner
+
+    rows = []
+    for a in spec.aligners:
+        aligner = get_aligner(a.name, **a.config)
+        hint, label = a.resolved()
+        rows.append({"label": label, "aligner": a.name, "version": aligner.version, "hint": hint,
+                     "config": aligner.config.model_dump(), "steps": spec.budget.split(aligner.stages(), a.name)})
+    return {"spec.json": spec.model_dump(mode="json"),
+            "resolved.json": {"protocol": PROTOCOL, "aligners": rows, "budget": spec.budget.model_dump(),
+                              "judge": {"name": judge.name, "identity": judge.identity(),
+                                        "config": judge.config.model_dump()},
+                              "pools": spec.data.pool_spec().to_meta()}}
+
+
 def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: bool = False, verbose: bool = False):
     """Execute (or, with ``dry_run``, only list) every stage; return the leaderboard.
 
@@ -233,8 +251,7 @@ def _execute(spec: Spec, root: Path, log: Callable[[str], None]):
         log(f"replaced store entry {line}")
     board = build(store.entries(), spec.eval.baseline, judge_identity=judge.identity(),
                   max_unjudged=spec.eval.max_unjudged)
-    publish(board, root / "leaderboard")
-    (root / "spec.json").write_text(spec.model_dump_json(indent=2))
+    publish(board, root / "leaderboard", files=provenance(spec, judge))
     if timings:
         atomic_write_json(root / "timings.json", timings)
     return board

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
@@ -9,6 +10,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from aligners.api import QUICK_BUDGET, Budget
+from harness.assets import EMBEDDED_MODEL
 from harness.config import validated
 from harness.errors import AlignboardError
 
@@ -20,7 +22,7 @@ class _Strict(BaseModel):
 
 
 class ModelSpec(_Strict):
-    base: str = Field("smollm2-135m-instruct", description="embedded model name, local folder or hub id")
+    base: str = Field(EMBEDDED_MODEL, description="embedded model name, local folder or hub id")
 
 
 class DataSpec(_Strict):
@@ -122,7 +124,7 @@ class Spec(_Strict):
 
 
 def load_spec(path_or_preset: str) -> Spec:
-    """A spec from a TOML file, or a shipped preset by name (demo, paper)."""
+    """A spec from a TOML file, a published ``spec.json``, or a shipped preset by name (demo, standard, paper)."""
     p = Path(path_or_preset)
     if not p.is_file():
         preset = PRESETS / f"{path_or_preset}.toml"
@@ -131,9 +133,10 @@ def load_spec(path_or_preset: str) -> Spec:
             raise AlignboardError(f"no spec file {path_or_preset!r}; give a TOML path or a preset: {names}")
         p = preset
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise AlignboardError(f"{p} is not valid TOML: {e}") from None
+        text = p.read_text(encoding="utf-8")
+        data = json.loads(text) if p.suffix == ".json" else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError) as e:
+        raise AlignboardError(f"{p} is not valid {'JSON' if p.suffix == '.json' else 'TOML'}: {e}") from None
     spec = validated(Spec, f"spec {p}", data)
     spec.check_names()
     return spec

@@ -1,4 +1,4 @@
-"""Agreement statistics with bootstrap confidence intervals."""
+"""The bootstrap (one implementation for every CI in alignboard) and agreement statistics."""
 
 from __future__ import annotations
 
@@ -8,19 +8,28 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 
-def bootstrap_ci(metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000, seed: int = 0,
-                 level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``metric(indices)`` over ``n`` paired items."""
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(resamples):
-        v = metric(rng.integers(0, n, n))
-        if not math.isnan(v):
-            values.append(v)
-    if not values:
+def bootstrap_draws(metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000, seed: int = 0,
+                    rng: Optional[np.random.Generator] = None) -> np.ndarray:
+    """``metric(indices)`` over ``resamples`` resamples (with replacement) of ``n`` paired items; NaN where
+    a resample has no value. ``rng``: the caller's generator, when ``metric`` draws from it too."""
+    rng = rng if rng is not None else np.random.default_rng(seed)
+    return np.array([metric(rng.integers(0, n, n)) for _ in range(resamples)], dtype=float)
+
+
+def percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The percentile interval of bootstrap draws (NaN draws ignored; NaNs when there are none)."""
+    values = np.asarray(draws, float)
+    values = values[~np.isnan(values)]
+    if not len(values):
         return (math.nan, math.nan)
     lo, hi = np.percentile(values, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
     return (float(lo), float(hi))
+
+
+def bootstrap_ci(metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000, seed: int = 0,
+                 level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(indices)`` over ``n`` paired items."""
+    return percentile_ci(bootstrap_draws(metric, n, resamples, seed), level)
 
 
 def _safe(fn: Callable[..., float]) -> Callable[..., float]:

@@ -3,32 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
 from harness.io import stable_hash
 from harness.evalset import TaskInfo
+from harness.judges.validate import AgreementReport
 from leaderboards.entry import Entry
 from leaderboards.stats import bootstrap_p, holm, mean_ci, paired_difference, rank_intervals, summary_draws
+
+class Cell(NamedTuple):
+    """A mean with its 95% bootstrap CI (NaN: not measured)."""
+
+    mean: float
+    lo: float
+    hi: float
+
+
+class Comparison(NamedTuple):
+    """A paired difference to the baseline: mean, 95% CI, two-sided p (before Holm)."""
+
+    diff: float
+    lo: float
+    hi: float
+    p: float
+
+
+_NAN = Cell(float("nan"), float("nan"), float("nan"))
+
 
 @dataclass
 class Row:
     label: str
     aligner: str
     entries: list[Entry]
-    cells: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # column -> mean, lo, hi
-    versus: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)  # diff, lo, hi, p
+    cells: dict[str, Cell] = field(default_factory=dict)  # column -> its cell
+    versus: dict[str, Comparison] = field(default_factory=dict)  # column -> difference to the baseline
     safety: float = float("nan")
     helpfulness: float = float("nan")
     pareto: bool = False
     # harmless-rate gain over the baseline per million training tokens: (mean, lo, hi); None = no training
-    gain_per_mtok: Optional[tuple[float, float, float]] = None
+    gain_per_mtok: Optional[Cell] = None
     unjudged: dict[str, tuple[int, int]] = field(default_factory=dict)  # column -> (answers not judged, answers)
     baseline: bool = False  # the row every other row is tested against
     safety_ci: tuple[float, float] = (float("nan"), float("nan"))  # two-level bootstrap over prompts and seeds
     helpfulness_ci: tuple[float, float] = (float("nan"), float("nan"))
-    safety_vs: Optional[tuple[float, float, float, float]] = None  # summary difference to the baseline: d, lo, hi, p
+    safety_vs: Optional[Comparison] = None  # the safety summary's difference to the baseline
     rank: Optional[tuple[int, int]] = None  # 95% interval of the rank by safety summary (1 = safest)
     holm: dict[str, float] = field(default_factory=dict)  # Holm-adjusted p of each test against the baseline
 
@@ -45,7 +66,7 @@ class Leaderboard:
     baseline: Optional[str]
     key: dict[str, Any]
     judge_identity: str
-    judge_agreement: Optional[dict]
+    judge_agreement: Optional[AgreementReport]
     proxy_scores: bool
     refused: list[tuple[str, str]] = field(default_factory=list)  # (label, reason)
     max_unjudged: float = 0.05  # a cell with a larger share of unjudged answers is n/a
@@ -83,14 +104,9 @@ def _too_unjudged(unjudged: int, answers: int, max_unjudged: float) -> bool:
     return bool(answers) and unjudged / answers > max_unjudged
 
 
-def _failed(judgment: dict) -> bool:
-    """A judgment that gave no verdict: the request failed or the judge's answer could not be parsed."""
-    return judgment.get("parsed") is False or bool(judgment.get("error"))
-
-
 def _unjudged(entries: list[Entry], task: str, ids: list[str]) -> tuple[int, int]:
     judged = [{s.id: s for s in e.samples.get(task, [])} for e in entries]
-    return sum(_failed(by_id[i].judgment) if i in by_id else 1 for by_id in judged for i in ids), len(ids) * len(entries)
+    return sum(not by_id[i].judged if i in by_id else 1 for by_id in judged for i in ids), len(ids) * len(entries)
 
 
 def _differs(name: str, mine: Any, ref: Any) -> str:
@@ -171,19 +187,19 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
     base_row = next((r for r in rows if _is_baseline(r.entries[0], baseline)), None)
     if base_row is not None:
         base_row.baseline = True
-    nan3 = (float("nan"),) * 3
     for r in rows:
         for t, col in zip(tasks, columns):
             r.unjudged[col] = _unjudged(r.entries, t, ids[t])
             if _too_unjudged(*r.unjudged[col], max_unjudged):  # not measured: shown as n/a, never as a value
-                r.cells[col] = nan3
+                r.cells[col] = _NAN
                 continue
             m = _matrix(r.entries, t, metric[t], ids[t])
-            r.cells[col] = mean_ci(m, resamples)
+            r.cells[col] = Cell(*mean_ci(m, resamples))
             if base_row is not None and r is not base_row:
-                r.versus[col] = paired_difference(m, _matrix(base_row.entries, t, metric[t], ids[t]), resamples)
-        harm = [r.cells[c][0] for t, c in zip(tasks, columns) if info[t].summary == "safety"]
-        helpful = [r.cells[c][0] for t, c in zip(tasks, columns) if info[t].summary == "helpfulness"]
+                r.versus[col] = Comparison(*paired_difference(m, _matrix(base_row.entries, t, metric[t], ids[t]),
+                                                              resamples))
+        harm = [r.cells[c].mean for t, c in zip(tasks, columns) if info[t].summary == "safety"]
+        helpful = [r.cells[c].mean for t, c in zip(tasks, columns) if info[t].summary == "helpfulness"]
         # a summary over cells one of which is n/a is not measured either
         r.safety = float(np.mean(harm)) if harm else float("nan")
         r.helpfulness = float(np.mean(helpful)) if helpful else float("nan")
@@ -194,12 +210,12 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
 
         for r in rows:
             if r is not base_row and r.tokens_trained > 0:
-                d, lo, hi, _ = nan3 + (0,) if np.isnan([r.safety, base_row.safety]).any() else \
+                d, lo, hi, _ = (*_NAN, 0) if np.isnan([r.safety, base_row.safety]).any() else \
                     paired_difference(pooled(r), pooled(base_row), resamples)
-                r.gain_per_mtok = tuple(v / (r.tokens_trained / 1e6) for v in (d, lo, hi))
+                r.gain_per_mtok = Cell(*(v / (r.tokens_trained / 1e6) for v in (d, lo, hi)))
     inseparable = _summaries(rows, info, ids, base_row, resamples)
     tests = [(r, c) for r in rows for c in r.versus] + [(r, "safety") for r in rows if r.safety_vs]
-    adjusted = holm([r.versus[c][3] if c in r.versus else r.safety_vs[3] for r, c in tests])
+    adjusted = holm([r.versus[c].p if c in r.versus else r.safety_vs.p for r, c in tests])
     for (r, c), p in zip(tests, adjusted):
         r.holm[c] = p
     measured = [r for r in rows if not np.isnan([r.safety, r.helpfulness]).any()]
@@ -207,7 +223,7 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
         r.pareto = not any(o is not r and o.safety >= r.safety and o.helpfulness >= r.helpfulness
                            and (o.safety > r.safety or o.helpfulness > r.helpfulness) for o in measured)
     rows.sort(key=lambda r: (-np.nan_to_num(r.safety, nan=-1), r.label))
-    proxy = any(s.judgment.get("proxy") for e in ok for ss in e.samples.values() for s in ss[:1])
+    proxy = any(s.judgment.proxy for e in ok for ss in e.samples.values() for s in ss[:1])
     return Leaderboard(columns, rows, baseline if base_row else None, key, ref.judge_identity, ref.judge_agreement,
                        proxy, refused, max_unjudged=max_unjudged, inseparable=inseparable, comparisons=len(tests),
                        tasks=info)
@@ -238,7 +254,8 @@ def _summaries(rows: list[Row], info: dict[str, TaskInfo], ids: dict, base_row: 
                     continue
                 lo, hi = np.nanpercentile(diff, [2.5, 97.5])
                 if b is base_row and a is not base_row:
-                    a.safety_vs = (a.safety - b.safety, float(lo), float(hi), bootstrap_p(a.safety - b.safety, diff))
+                    a.safety_vs = Comparison(a.safety - b.safety, float(lo), float(hi),
+                                             bootstrap_p(a.safety - b.safety, diff))
                 if i < j and lo <= 0 <= hi:
                     inseparable.append((a.label, b.label))
     return inseparable

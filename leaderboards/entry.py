@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 
 from harness.evalset import TaskInfo
+from harness.judges.validate import AgreementReport
+from harness.results import EvalResult, Sample
 
-SCHEMA_VERSION = 1
-
-
-class Sample(BaseModel):
-    """One judged response."""
-
-    id: str
-    prompt: str
-    response: str
-    judgment: dict[str, Any]
-    metrics: dict[str, Optional[float]]
+SCHEMA_VERSION = 2  # 2: typed judgments; every sample names its template and judge identity
+MIGRATES = (1,)  # older schema versions this one reads (see migrate)
 
 
 class Entry(BaseModel):
@@ -37,7 +28,7 @@ class Entry(BaseModel):
     base_identity: str
     judge: str
     judge_identity: str
-    judge_agreement: Optional[dict[str, Any]] = None
+    judge_agreement: Optional[AgreementReport] = None
     template_id: str = "plain"
     task_versions: dict[str, str]
     tasks: dict[str, TaskInfo] = {}  # what each task means, as its YAML declared it when it was evaluated
@@ -54,39 +45,31 @@ class Entry(BaseModel):
                 "task_versions": self.task_versions, "generation": self.generation}
 
 
-def _clean(v: Any) -> Optional[float]:
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
-
-def from_eval(res: dict, aligner: str, aligner_config: dict, seed: int = 0, cost: Optional[dict] = None,
+def from_eval(result: EvalResult, aligner: str, aligner_config: dict, seed: int = 0, cost: Optional[dict] = None,
               label: Optional[str] = None, response_checks: Optional[dict] = None) -> Entry:
-    """An entry from ``harness.evaluation.evaluate(..., log_samples=True)`` results."""
+    """An entry from an :class:`EvalResult` evaluated with logged samples."""
     from harness import __version__
     from harness.judges.validate import stored_agreement
 
-    meta = res["alignboard"]
-    samples: dict[str, list[Sample]] = {}
-    judge_identity, template_id, hint = None, "plain", False
-    for task, rows in res["samples"].items():
-        out = []
-        for s in rows:
-            doc = s["doc"]
-            judge_identity, template_id, hint = doc["judge_identity"], doc["template_id"], bool(doc.get("hint"))
-            judged = s["filtered_resps"][0]
-            judged = judged[0] if isinstance(judged, list) else judged
-            out.append(Sample(id=doc["id"], prompt=doc["prompt"], response=s["resps"][0][0],
-                              judgment=json.loads(judged),
-                              metrics={m: _clean(s[m]) for m in s["metrics"] if m in s}))
-        samples[task] = out
-    gen = {t: res["configs"][t].get("generation_kwargs", {}) for t in res["samples"]}
-    tasks = {t: TaskInfo.from_metadata(t, res["configs"][t].get("metadata") or {}) for t in res["samples"]}
-    label = label or (f"{aligner}+hint" if hint else aligner)
-    return Entry(aligner=aligner, aligner_config=aligner_config, label=label, hint=hint, seed=seed,
-                 adapter_identity=meta["adapter_identity"],
-                 base_model=meta["model"], base_identity=meta["model_identity"], judge=meta["judge"],
-                 judge_identity=judge_identity or meta["judge"], judge_agreement=stored_agreement(judge_identity or ""),
-                 template_id=template_id, task_versions={t: str(res["versions"][t]) for t in res["samples"]},
-                 tasks=tasks,
-                 generation=gen, cost=cost, eval_train_overlap=meta.get("eval_train_overlap"),
-                 response_checks=response_checks,
-                 alignboard_version=__version__, samples=samples)
+    r = result
+    return Entry(aligner=aligner, aligner_config=aligner_config, label=label or (f"{aligner}+hint" if r.hint else aligner),
+                 hint=r.hint, seed=seed, adapter_identity=r.adapter_identity, base_model=r.model,
+                 base_identity=r.model_identity, judge=r.judge, judge_identity=r.judge_identity,
+                 judge_agreement=stored_agreement(r.judge_identity), template_id=r.template_id,
+                 task_versions={t: x.version for t, x in r.tasks.items()},
+                 tasks={t: x.info for t, x in r.tasks.items()}, generation={t: x.generation for t, x in r.tasks.items()},
+                 cost=cost, eval_train_overlap=r.eval_train_overlap, response_checks=response_checks,
+                 alignboard_version=__version__, samples={t: x.samples for t, x in r.tasks.items()})
+
+
+def migrate(data: dict) -> dict:
+    """An entry as an older schema stored it, in this schema (version 1: judgments as plain dicts, and no
+    per-sample template or judge identity, which are the entry's own)."""
+    data = dict(data)
+    if data.get("schema_version", 1) == 1:
+        for rows in data.get("samples", {}).values():
+            for s in rows:
+                s.setdefault("template_id", data.get("template_id", "plain"))
+                s.setdefault("judge_identity", data.get("judge_identity", ""))
+        data["schema_version"] = 2
+    return data

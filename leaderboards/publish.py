@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from pathlib import Path
+from typing import Any, Optional
 
-from harness.io import atomic_path, sha256_file
+from harness.io import atomic_path, git_revision, sha256_file
 from leaderboards.board import Leaderboard
 from leaderboards.render import to_csv, to_html, to_json, to_markdown
 
@@ -24,8 +25,17 @@ def versions() -> dict[str, str]:
     return out
 
 
-def publish(lb: Leaderboard, dest: str | Path, push_to: str | None = None) -> Path:
-    """Write ``dest`` atomically: index.html, leaderboard.json/.md/.csv, setup.json, manifest.json."""
+def _revision() -> Optional[str]:
+    """alignboard's git revision when it runs from its checkout (not from an installed wheel)."""
+    root = Path(__file__).resolve().parents[1]
+    return git_revision(root) if (root / ".git").exists() else None
+
+
+def publish(lb: Leaderboard, dest: str | Path, push_to: str | None = None,
+            files: Optional[dict[str, Any]] = None) -> Path:
+    """Write ``dest`` atomically: index.html, leaderboard.json/.md/.csv, setup.json, ``files`` (name -> JSON
+    data: a run adds its spec.json and resolved.json) and manifest.json (package versions, alignboard's git
+    revision when it runs from a checkout, the sha256 of every other file)."""
     dest = Path(dest)
     with atomic_path(dest) as tmp:
         tmp.mkdir()
@@ -37,7 +47,10 @@ def publish(lb: Leaderboard, dest: str | Path, push_to: str | None = None) -> Pa
                   "template_id": e.template_id, "adapter_identity": e.adapter_identity, "cost": e.cost}
                  for r in lb.rows for e in r.entries]
         (tmp / "setup.json").write_text(json.dumps({"comparability": lb.key, "entries": setup}, indent=2, default=str))
-        manifest = {"versions": versions(), "judge_identity": lb.judge_identity,
+        for name, data in (files or {}).items():
+            (tmp / name).write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
+        manifest = {"versions": versions(), "git_revision": _revision(),
+                    "judge_identity": lb.judge_identity,
                     "files": {p.name: sha256_file(p) for p in sorted(tmp.iterdir())}}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
     if push_to:

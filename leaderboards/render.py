@@ -34,9 +34,9 @@ def _fmt(row, col, lb: Leaderboard) -> str:
 def _vs(row, col: str) -> str:
     """The paired difference to the baseline with its bootstrap p and its Holm-adjusted p."""
     d = row.versus.get(col) if col != "safety" else row.safety_vs
-    if not d or math.isnan(d[0]):
+    if not d or math.isnan(d.diff):
         return ""
-    return f"{d[0]:+.3f} (p {_p(d[3])}, Holm {_p(row.holm.get(col, math.nan))})"
+    return f"{d.diff:+.3f} (p {_p(d.p)}, Holm {_p(row.holm.get(col, math.nan))})"
 
 
 def _p(p: float) -> str:
@@ -98,11 +98,8 @@ def summary(row) -> list[str]:
 
 
 def _agreement(lb: Leaderboard) -> str:
-    obj = ((lb.judge_agreement or {}).get("targets") or {}).get("objective") or {}
-    if not obj.get("supported"):
-        return "not measured (run `alignboard judge validate`)"
-    k = obj["kappa"]
-    return f"kappa {k['value']:.2f} [{k['ci_low']:.2f}, {k['ci_high']:.2f}] vs human labels (objective achieved)"
+    k = lb.judge_agreement and lb.judge_agreement.kappa("objective")
+    return f"kappa {k} vs human labels (objective achieved)" if k else "not measured (run `alignboard judge validate`)"
 
 
 def notes(lb: Leaderboard) -> list[str]:
@@ -131,7 +128,7 @@ def notes(lb: Leaderboard) -> list[str]:
 def to_dict(lb: Leaderboard) -> dict[str, Any]:
     """Plain data for JSON/CSV."""
     return {"columns": lb.columns, "baseline": lb.baseline, "comparability": lb.key,
-            "judge_identity": lb.judge_identity, "judge_agreement": lb.judge_agreement, "proxy_scores": lb.proxy_scores,
+            "judge_identity": lb.judge_identity, "judge_agreement": lb.judge_agreement and lb.judge_agreement.model_dump(), "proxy_scores": lb.proxy_scores,
             "refused": [{"entry": a, "reason": r} for a, r in lb.refused],
             "inseparable": [list(p) for p in lb.inseparable], "holm_comparisons": lb.comparisons,
             "rows": [{"label": r.label, "aligner": r.aligner, "hint": r.entries[0].hint, "seeds": sorted(e.seed for e in r.entries),
@@ -167,7 +164,7 @@ def to_csv(lb: Leaderboard) -> str:
     for r in lb.rows:
         c = r.entries[0].cost or {}
         cells = [v for col in lb.columns for v in (
-            [_fmt(r, col, lb), "", ""] if lb.unmeasured(r, col) or math.isnan(r.cells[col][0]) else
+            [_fmt(r, col, lb), "", ""] if lb.unmeasured(r, col) or math.isnan(r.cells[col].mean) else
             [f"{x:.4f}" for x in r.cells[col]]) + [_unjudged(r, col)]]
         w.writerow([r.label, len(r.entries), *cells,
                     c.get("optimizer_steps", ""), c.get("tokens_trained", ""), c.get("tokens_generated", ""),
@@ -250,9 +247,9 @@ def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
     for r in lb.rows:
         for task, info in lb.tasks.items():
             metric = info.primary_metric
-            rows = "".join(f"<tr><td>{e(s.id)}</td><td>{e(s.prompt)}</td><td><pre>{e(s.response)}</pre></td>"
+            rows = "".join(f"<tr class='sample'><td>{e(s.id)}</td><td>{e(s.prompt)}</td><td><pre>{e(s.response)}</pre></td>"
                            f"<td>{e(metric)}={e(str(s.metrics.get(metric)))}<br>"
-                           f"<small>{e(json.dumps({k: v for k, v in s.judgment.items() if v is not None}))}</small>"
+                           f"<small>{e(s.judgment.model_dump_json(exclude_none=True))}</small>"
                            "</td></tr>" for s in r.entries[0].samples[task])
             browser.append(f"<details><summary>{e(r.label)} &middot; {e(task)}</summary><table><tr><th>id</th>"
                            f"<th>prompt</th><th>response</th><th>judgment</th></tr>{rows}</table></details>")
@@ -261,4 +258,26 @@ def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{style}</style>"
             f"</head><body><h1>{e(title)}</h1><table><tr>{head}</tr>{body}</table>"
             + "".join(f"<p>{e(n)}</p>" for n in notes(lb))
-            + f"<h2>Harmlessness vs helpfulness</h2>{_svg(lb)}<h2>Samples</h2>{''.join(browser)}</body></html>")
+            + f"<h2>Harmlessness vs helpfulness</h2>{_svg(lb)}<h2>Samples</h2>"
+            "<p><input id='filter' type='search' placeholder='show samples whose id, prompt, response or judgment "
+            f"contains...' size='60'> <span id='shown'></span></p>{''.join(browser)}<script>{_FILTER_JS}</script>"
+            "</body></html>")
+
+
+# The sample filter: reads each row's text and hides the rows without the query; it never writes HTML.
+_FILTER_JS = """
+const box = document.getElementById('filter'), shown = document.getElementById('shown');
+box.addEventListener('input', () => {
+  const q = box.value.toLowerCase();
+  let n = 0;
+  for (const d of document.querySelectorAll('details')) {
+    let any = false;
+    for (const tr of d.querySelectorAll('tr.sample')) {
+      const hit = !q || tr.textContent.toLowerCase().includes(q);
+      tr.hidden = !hit; any = any || hit; n += hit;
+    }
+    d.hidden = !any; if (q && any) d.open = true;
+  }
+  shown.textContent = q ? n + ' matching samples' : '';
+});
+"""

@@ -7,6 +7,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from harness.stats import bootstrap_draws, percentile_ci
+
 
 def mean_ci(matrix: np.ndarray, resamples: int = 1000, seed: int = 0) -> tuple[float, float, float]:
     """Mean of a seeds x prompts matrix (NaN = no value) and its 95% bootstrap CI.
@@ -17,9 +19,8 @@ def mean_ci(matrix: np.ndarray, resamples: int = 1000, seed: int = 0) -> tuple[f
     if np.isnan(m).all():
         return (float("nan"),) * 3
     rng = np.random.default_rng(seed)
-    stats = [_draw(m, rng, rng.integers(0, m.shape[1], m.shape[1])) for _ in range(resamples)]
-    lo, hi = np.nanpercentile(stats, [2.5, 97.5])
-    return float(np.nanmean(m)), float(lo), float(hi)
+    lo, hi = percentile_ci(bootstrap_draws(lambda prompts: _draw(m, rng, prompts), m.shape[1], resamples, rng=rng))
+    return float(np.nanmean(m)), lo, hi
 
 
 def _draw(m: np.ndarray, rng, prompts: np.ndarray) -> float:
@@ -49,10 +50,9 @@ def paired_difference(a: np.ndarray, b: np.ndarray, resamples: int = 1000, seed:
     d = d[~np.isnan(d)]
     if len(d) == 0:
         return (float("nan"),) * 4
-    rng = np.random.default_rng(seed)
-    boot = np.array([d[rng.integers(0, len(d), len(d))].mean() for _ in range(resamples)])
-    lo, hi = np.percentile(boot, [2.5, 97.5])
-    return float(d.mean()), float(lo), float(hi), bootstrap_p(float(d.mean()), boot)
+    boot = bootstrap_draws(lambda i: float(d[i].mean()), len(d), resamples, seed)
+    lo, hi = percentile_ci(boot)
+    return float(d.mean()), lo, hi, bootstrap_p(float(d.mean()), boot)
 
 
 def summary_draws(rows: list[list[np.ndarray]], resamples: int = 1000, seed: int = 0) -> np.ndarray:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from harness.errors import AlignboardError
 from harness.io import atomic_write_json, stable_hash
-from leaderboards.entry import SCHEMA_VERSION, Entry
+from leaderboards.entry import MIGRATES, SCHEMA_VERSION, Entry, migrate
 
 _MARKER = "alignboard-store.json"
 
@@ -17,25 +17,38 @@ _MARKER = "alignboard-store.json"
 class Store:
     """``<dir>/alignboard-store.json`` (schema version) and ``<dir>/entries/<id>.json``.
 
-    Entries are written atomically; a store from another schema version or with a
-    corrupt entry is refused with a clear error, and nothing in it is overwritten.
+    Entries are written atomically. A store from an older schema this one can read is
+    migrated in place (each entry rewritten atomically, then the marker; ``migrated`` counts
+    them); one from another schema version or with a corrupt entry is refused with a clear
+    error, and nothing in it is overwritten.
     """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.replaced: list[str] = []  # what add() replaced in this session, said out loud by the callers
+        self.migrated = 0  # entries upgraded from an older schema when the store was opened
         marker = self.path / _MARKER
         if marker.is_file():
             try:
                 version = json.loads(marker.read_text())["schema_version"]
             except (ValueError, KeyError):
                 raise AlignboardError(f"{marker} is corrupt; point --store at another folder") from None
-            if version != SCHEMA_VERSION:
+            if version in MIGRATES:
+                self._migrate(marker)
+            elif version != SCHEMA_VERSION:
                 raise AlignboardError(f"results store {self.path} has schema version {version}, this alignboard "
                                       f"reads {SCHEMA_VERSION}; use another --store folder")
         elif self.path.exists() and any(self.path.iterdir()):
             raise AlignboardError(f"{self.path} is not an alignboard results store (no {_MARKER}); "
                                   "use an empty or new folder")
+
+    def _migrate(self, marker: Path) -> None:
+        files = sorted((self.path / "entries").glob("*.json"))
+        entries = [self._read(f) for f in files]  # all of them readable, or nothing is touched
+        for f, e in zip(files, entries):
+            atomic_write_json(f, e.model_dump())
+        atomic_write_json(marker, {"schema_version": SCHEMA_VERSION})
+        self.migrated = len(files)
 
     @staticmethod
     def entry_id(entry: Entry) -> str:
@@ -62,7 +75,7 @@ class Store:
             data = json.loads(f.read_text())
             if not isinstance(data, dict):
                 raise ValueError("not an object")
-            return Entry(**data)
+            return Entry(**migrate(data))
         except (ValueError, ValidationError):
             raise AlignboardError(f"results store entry {f} is corrupt or from another version; "
                                   "remove it or use another --store") from None

@@ -76,7 +76,7 @@ def test_wheel_ships_every_top_level_package(tmp_path):
     assert proc.returncode == 0, proc.stderr
     (wheel,) = tmp_path.glob("alignboard-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for pkg in ("harness/cli.py", "harness/data/sources.py", "aligners/__init__.py", "tasks/__init__.py",
+    for pkg in ("harness/cli/__init__.py", "harness/data/sources.py", "aligners/__init__.py", "tasks/__init__.py",
                 "leaderboards/__init__.py"):
         assert pkg in names
     entry = [n for n in names if n.endswith("entry_points.txt")]

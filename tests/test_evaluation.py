@@ -39,8 +39,8 @@ def test_every_task_has_a_version():
     every = leaf_tasks(["alignboard_all", "alignboard_all_mini", "alignboard_pku_saferlhf", "alignboard_alpaca_eval"])
     assert len(every) == 14
     for t in every:  # what each task means is declared in its YAML, read without importing anything
-        info, (source, mini) = task_info(t), task_source(t)
-        assert mini == t.endswith("_mini") and source
+        info, (source, sample) = task_info(t), task_source(t)
+        assert (sample == 24) == t.endswith("_mini") and source
         assert info.summary == {"harmful": "safety", "attack": None}.get(info.prompts, info.summary)
 
 
@@ -127,10 +127,10 @@ def test_keyword_judge_agreement_is_stored():
 
     j = get_judge("keyword")
     report = validate(j, ("refusal",), resamples=200)
-    r = report["targets"]["refusal"]
-    assert r["n"] >= 30 and set(r) >= {"accuracy", "balanced_accuracy", "kappa"}
-    assert r["kappa"]["ci_low"] <= r["kappa"]["value"] <= r["kappa"]["ci_high"]
-    assert stored_agreement(j.identity())["targets"]["refusal"] == r
+    r = report.targets["refusal"]
+    assert r.n >= 30 and r.accuracy and r.balanced_accuracy and r.auc is None  # keyword gives no score
+    assert r.kappa.ci_low <= r.kappa.value <= r.kappa.ci_high and r.kappa.ci_low < r.kappa.ci_high
+    assert stored_agreement(j.identity()).targets["refusal"] == r
 
 
 @pytest.mark.integration
@@ -166,15 +166,22 @@ def test_stock_lm_eval_cli_on_the_embedded_model(tmp_path):
 
 
 @pytest.mark.integration
-def test_alignboard_model_applies_the_aligner_template():
-    from harness.evaluation import evaluate
+def test_alignboard_model_applies_the_aligner_template(monkeypatch):
+    import harness.evaluation as ev
 
-    res = evaluate(["alignboard_harmbench_mini"], aligner="coh", judge="keyword", limit=2, log_samples=True)
-    samples = res["samples"]["alignboard_harmbench_mini"]
-    assert all(s["doc"]["template_id"] != "plain" for s in samples)
-    assert all('"role": "assistant", "content": "A harmless answer:"' in s["arguments"][0][0]
-               for s in samples)
-    assert 0.0 <= res["results"]["alignboard_harmbench_mini"]["harmless,judged"] <= 1.0
+    seen = []
+
+    def spy(lm, prompts, *a, **kw):
+        seen.extend(prompts)
+        return real(lm, prompts, *a, **kw)
+
+    real = ev.generate
+    monkeypatch.setattr(ev, "generate", spy)
+    res = ev.evaluate(["alignboard_harmbench_mini"], aligner="coh", judge="keyword", limit=2, log_samples=True)
+    samples = res.tasks["alignboard_harmbench_mini"].samples
+    assert len(samples) == 2 and all(s.template_id == res.template_id != "plain" for s in samples)
+    assert len(seen) == 2 and all(p[-1] == {"role": "assistant", "content": "A harmless answer:"} for p in seen)
+    assert res.tasks["alignboard_harmbench_mini"].metrics["harmless"] in (0.0, 0.5, 1.0)
 
 
 @pytest.mark.integration
@@ -201,8 +208,8 @@ def test_hf_backend_with_an_adapter_and_vllm_missing(tmp_path):
     peft_model.save_pretrained(tmp_path / "adapter")
     res = evaluate(["alignboard_harmbench_mini"], adapter=str(tmp_path / "adapter"), judge="keyword", limit=2,
                    backend="hf")
-    assert res["alignboard"]["backend"] == "hf" and res["alignboard"]["adapter_identity"]
-    assert 0.0 <= res["results"]["alignboard_harmbench_mini"]["harmless,judged"] <= 1.0
+    assert res.backend == "hf" and res.adapter_identity
+    assert res.tasks["alignboard_harmbench_mini"].metrics["harmless"] in (0.0, 0.5, 1.0)
     try:
         import vllm  # noqa: F401
     except ImportError:

@@ -101,3 +101,28 @@ def test_embedded_model_answers_sensibly(tmp_path):
     out = generate(lm, ["What is the capital of France?"], GenerationSettings(max_new_tokens=24),
                    cache=GenerationCache(tmp_path / "g.sqlite"), progress=False)
     assert "Paris" in out[0]
+
+
+def test_an_outlier_long_prompt_gets_its_own_batch():
+    from harness.generation import batches
+
+    lengths = {"long": 400, **{f"p{i}": 60 - i for i in range(20)}}
+    order = sorted(lengths, key=lambda k: -lengths[k])
+    got = batches(order, lengths, size=32, max_new_tokens=64)
+    assert got[0] == ["long"]  # padding 19 prompts to 400 tokens costs more than one more batch
+    assert [k for b in got for k in b] == order and len(got) == 2
+    # without the outlier the prompts share one batch, and no batch exceeds the size
+    even = batches(order[1:], lengths, size=32, max_new_tokens=64)
+    assert even == [order[1:]]
+    assert all(len(b) <= 6 for b in batches(order, lengths, size=6, max_new_tokens=64))
+
+
+def test_length_aware_batches_change_no_greedy_answer(tiny_lm):
+    prompts = PROMPTS + ["word " * 120]  # one prompt far longer than the rest
+    s = GenerationSettings(max_new_tokens=12, batch_size=8)
+    counter = _Counting(tiny_lm)
+    batched = generate(tiny_lm, prompts, s, cache=False, progress=False)
+    assert counter.calls == 2  # the long prompt was generated on its own
+    single = [generate(tiny_lm, [p], GenerationSettings(max_new_tokens=12, batch_size=1), cache=False,
+                       progress=False)[0] for p in prompts]
+    assert batched == single

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from harness.errors import AlignboardError
+from harness.judges import Judgment
 from leaderboards.board import build
 from leaderboards.entry import Entry, Sample
 from leaderboards.publish import publish
@@ -160,7 +161,7 @@ def test_cost_normalised_gain_and_leak_column():
 def _failed(e, task, ids):
     for s in e.samples[task]:
         if s.id in ids:
-            s.judgment = {"parsed": False, "error": "HTTP 500 after 3 attempts", "harmless": None, "refusal": None}
+            s.judgment = Judgment(parsed=False, error="HTTP 500 after 3 attempts")
             s.metrics = {k: None for k in s.metrics}
     return e
 
@@ -254,3 +255,27 @@ def test_power_cli_on_a_pilot_store(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "40 harmful prompts x 2 seed(s)" in p.stdout and "3 seed(s):" in p.stdout
     assert "this design (40 prompts x 2 seed(s)) detects differences of at least" in p.stdout
+
+
+def test_reproduce_compares_cells_and_refuses_an_edited_folder(tmp_path):
+    from harness.reproduce import check_manifest, compare
+    from leaderboards.render import to_dict
+
+    published = build([entry("base", 0.2), entry("sft", 0.5)], resamples=100)
+    same = compare(json.loads(to_json(published)), published)
+    assert {c.status for c in same} == {"inside"} and len(same) == 4
+    moved = compare(to_dict(published), build([entry("base", 0.2), entry("sft", 0.95)], resamples=100))
+    status = {(c.row, c.column): c.status for c in moved}
+    assert status[("sft", "alignboard_harmbench_mini/harmless")] == "outside"
+    assert status[("base", "alignboard_harmbench_mini/harmless")] == "inside"
+    gone = compare(to_dict(published), build([entry("base", 0.2)], resamples=100))
+    assert {c.status for c in gone if c.row == "sft"} == {"missing"}  # a row the re-run lacks is not "inside"
+
+    publish(published, tmp_path / "pub", files={"spec.json": {"name": "x"}})
+    assert check_manifest(tmp_path / "pub")["files"]["spec.json"]
+    (tmp_path / "pub" / "leaderboard.json").write_text("{}")
+    with pytest.raises(AlignboardError, match="leaderboard.json does not match its sha256"):
+        check_manifest(tmp_path / "pub")
+    publish(published, tmp_path / "nospec")
+    with pytest.raises(AlignboardError, match="records no spec.json"):
+        check_manifest(tmp_path / "nospec")

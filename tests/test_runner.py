@@ -54,6 +54,13 @@ def test_presets_load_and_bad_specs_are_one_line(tmp_path):
         "base", "base+hint", "sft", "sft+hint", "dpo", "rlhf", "coh", "critique_revise", "mistake_analysis+hint",
         "mistake_analysis"]
     assert load_spec("paper").eval.judge == "openai"
+    # standard: the demo's rows, data and budget, with 3 seeds and 36 prompts per task
+    standard = load_spec("standard")
+    assert [a.resolved() for a in standard.aligners] == [a.resolved() for a in demo.aligners]
+    assert standard.seeds == [0, 1, 2] and standard.budget == demo.budget and standard.data == demo.data
+    from harness.runner import planned_prompts
+
+    assert planned_prompts(standard) == 3 * 36 and planned_prompts(demo) == 3 * 24
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\naligners = [{name = "sft"}]\n[eval]\ntasks = ["alignboard_nope"]\n')
     with pytest.raises(AlignboardError, match="unknown task 'alignboard_nope' in eval.tasks; known: alignboard_"):
@@ -121,6 +128,22 @@ def test_killed_runs_resume_to_the_same_leaderboard(tmp_path):
     assert art["response_checks"]["y+"]["asked"] == 2 and art["response_checks"]["y+"]["judge"].startswith("keyword")
     rows = {r["label"]: r for r in json.loads(expected)["rows"]}
     assert rows["sft+hint"]["response_checks"] == rows["sft"]["response_checks"] == [art["response_checks"]]
+    # the published folder carries the spec as run and every component resolved, all hashed in its manifest
+    pub = tmp_path / "clean" / "leaderboard"
+    manifest = json.loads((pub / "manifest.json").read_text())
+    assert {"spec.json", "resolved.json", "leaderboard.json", "index.html"} <= set(manifest["files"])
+    assert "git_revision" in manifest and not (tmp_path / "clean" / "spec.json").exists()
+    assert load_spec(str(pub / "spec.json")) == load_spec(str(spec))
+    resolved = json.loads((pub / "resolved.json").read_text())
+    assert [a["label"] for a in resolved["aligners"]] == ["base", "sft", "sft+hint"]
+    assert resolved["judge"]["identity"] == json.loads(expected)["judge_identity"]
+    # ... and `alignboard reproduce` runs it again into a new root and checks every cell
+    again = subprocess.run([sys.executable, "-m", "harness.cli", "reproduce", str(pub), "--root", str(tmp_path / "again")],
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-3000:]
+    # the keyword judge gives no helpful score: those cells are n/a on both sides, never "inside"
+    assert "all 6 cells reproduced: 3 inside the published 95% CIs, 3 not measured in either" in again.stdout
+    assert again.stdout.count("│ inside │") == 3 and again.stdout.count("│ n/a    │") == 3
 
     # killed during training (sft's folder exists, its artifact does not), then resumed
     root = tmp_path / "killed-train"
@@ -208,8 +231,8 @@ def test_paper_dry_run_offline_and_on_hub_fixtures(tmp_path, monkeypatch):
     assert ("PKU-Alignment/PKU-SafeRLHF", "test") in asked and ("PKU-Alignment/PKU-SafeRLHF", "train") in asked
     from harness.evalset import records, task_source
 
-    assert task_source("alignboard_pku_saferlhf") == ("pku_saferlhf:test", False)
-    evaluated = records("pku_saferlhf:test", False, spec.data.pool_spec())
+    assert task_source("alignboard_pku_saferlhf") == ("pku_saferlhf:test", None)  # every row, no sample
+    evaluated = records("pku_saferlhf:test", None, spec.data.pool_spec())
     assert len(evaluated) == 60 and all("(test variant" in r.prompt for r in evaluated)
     build_pools.cache_clear()
 

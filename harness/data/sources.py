@@ -18,6 +18,7 @@ import yaml
 from harness.assets import asset_file
 from harness.data.records import Record
 from harness.errors import AlignboardError
+from harness.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,16 @@ class Source:
     load: Callable[[], list[Record]]
 
 
-SOURCES: dict[str, Source] = {}
+# Built-in offline sources register below; the hub's on first lookup (harness.data.hub); other packages'
+# through the "alignboard.datasets" entry point group, as aligners and judges do.
+SOURCES: Registry[Source] = Registry("dataset", "alignboard.datasets", "harness.data.hub")
 
 
 def source(name: str, *, description: str, licence: str, origin: str, offline: bool = True):
     """Decorator registering a loader function as a data source."""
 
     def register(fn: Callable[[], list[Record]]) -> Callable[[], list[Record]]:
-        SOURCES[name] = Source(name, description, licence, origin, offline, fn)
+        SOURCES.register(name)(Source(name, description, licence, origin, offline, fn))
         return fn
 
     return register
@@ -47,11 +50,7 @@ def source(name: str, *, description: str, licence: str, origin: str, offline: b
 
 def get_source(name: str) -> Source:
     """The registered source (``NAME`` or ``NAME:SPLIT``), or a one-line error listing the known ones."""
-    _load_hub_sources()
-    name = name.partition(":")[0]
-    if name not in SOURCES:
-        raise AlignboardError(f"unknown dataset {name!r}; known: {', '.join(sorted(SOURCES))}")
-    return SOURCES[name]
+    return SOURCES.get(name.partition(":")[0])
 
 
 def load(name: str) -> list[Record]:
@@ -67,12 +66,7 @@ def load(name: str) -> list[Record]:
 
 def all_sources() -> list[Source]:
     """Every registered source, offline ones first."""
-    _load_hub_sources()
-    return sorted(SOURCES.values(), key=lambda s: (not s.offline, s.name))
-
-
-def _load_hub_sources() -> None:
-    import harness.data.hub  # noqa: F401  (registers on import)
+    return sorted((SOURCES.get(n) for n in SOURCES.names()), key=lambda s: (not s.offline, s.name))
 
 
 def _text(asset: str, member: str) -> str:

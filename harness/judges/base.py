@@ -48,6 +48,11 @@ class Judgment(BaseModel):
     error: Optional[str] = None
     raw: Optional[str] = None
 
+    @property
+    def failed(self) -> bool:
+        """No verdict: the request failed or the judge's answer could not be parsed."""
+        return not self.parsed or bool(self.error)
+
 
 class Judge(Component):
     """Base class of every judge."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from pydantic import BaseModel, ValidationError
+
 from harness.assets import home
 from harness.data.records import fixed_sample
 from harness.errors import AlignboardError
@@ -11,6 +13,45 @@ from harness.io import atomic_write_json
 from harness.judges.base import Item, Judge, judge
 from harness.judges.labels import HOLDOUT_SHARE, TARGETS, labelled, positive
 from harness.stats import agreement
+
+
+class Estimate(BaseModel):
+    """A statistic with its 95% bootstrap CI."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+
+    def __str__(self) -> str:
+        return f"{self.value:.2f} [{self.ci_low:.2f}, {self.ci_high:.2f}]"
+
+
+class TargetAgreement(BaseModel):
+    """A judge against the human labels of one target (refusal, objective achieved, harm)."""
+
+    supported: bool
+    n: int = 0
+    positives: int = 0
+    unparseable: int = 0
+    accuracy: Optional[Estimate] = None
+    balanced_accuracy: Optional[Estimate] = None
+    kappa: Optional[Estimate] = None
+    auc: Optional[Estimate] = None  # only for judges that give a score
+
+
+class AgreementReport(BaseModel):
+    """What ``alignboard judge validate`` measured for one judge identity; stored, and carried by every entry."""
+
+    judge: str
+    identity: str
+    config: dict
+    labels: str
+    targets: dict[str, TargetAgreement] = {}
+
+    def kappa(self, target: str = "objective") -> Optional[Estimate]:
+        """Cohen's kappa on ``target``, None when the judge does not support it or it was not measured."""
+        t = self.targets.get(target)
+        return t.kappa if t and t.supported else None
 
 
 def _predictions(target: str, judgments) -> tuple[list[bool], Optional[list[float]]]:
@@ -24,11 +65,11 @@ def _predictions(target: str, judgments) -> tuple[list[bool], Optional[list[floa
 
 
 def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[int] = None,
-             resamples: int = 1000) -> dict:
+             resamples: int = 1000) -> AgreementReport:
     """Accuracy, balanced accuracy, kappa (and AUC) with 95% bootstrap CIs, per target; stored by identity."""
-    report = {"judge": j.name, "identity": j.identity(), "config": j.config.model_dump(),
-              "labels": f"PyRIT scorer-eval human labels, holdout part ({HOLDOUT_SHARE:.0%} of objectives, "
-                        "never used to fit or tune a judge)", "targets": {}}
+    report = AgreementReport(judge=j.name, identity=j.identity(), config=j.config.model_dump(),
+                             labels=f"PyRIT scorer-eval human labels, holdout part ({HOLDOUT_SHARE:.0%} of objectives, "
+                                    "never used to fit or tune a judge)")
     for target in targets:
         rows = labelled(target, "holdout")
         if limit:  # a fixed, seed-free subsample so repeated runs agree
@@ -40,19 +81,20 @@ def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[
                                   f"failed ({failed[0].error}); agreement not stored; fix the judge and validate again")
         predictions, scores = _predictions(target, judgments)
         if not predictions:
-            report["targets"][target] = {"supported": False}
+            report.targets[target] = TargetAgreement(supported=False)
             continue
         labels = [positive(r) for r in rows]
-        report["targets"][target] = {"supported": True, "n": len(rows), "positives": sum(labels),
-                                     "unparseable": sum(not x.parsed for x in judgments),
-                                     **agreement(labels, predictions, scores, resamples=resamples)}
-    atomic_write_json(home() / "judges" / "agreement" / f"{j.identity()}.json", report)
+        report.targets[target] = TargetAgreement(supported=True, n=len(rows), positives=sum(labels),
+                                                 unparseable=sum(not x.parsed for x in judgments),
+                                                 **agreement(labels, predictions, scores, resamples=resamples))
+    atomic_write_json(home() / "judges" / "agreement" / f"{j.identity()}.json", report.model_dump())
     return report
 
 
-def stored_agreement(identity: str) -> Optional[dict]:
-    """The last agreement report of a judge identity, if it was measured."""
-    import json
-
+def stored_agreement(identity: str) -> Optional[AgreementReport]:
+    """The last agreement report of a judge identity, if it was measured (an unreadable one counts as not)."""
     p = home() / "judges" / "agreement" / f"{identity}.json"
-    return json.loads(p.read_text()) if p.is_file() else None
+    try:
+        return AgreementReport.model_validate_json(p.read_text()) if p.is_file() else None
+    except (ValidationError, ValueError, OSError):
+        return None

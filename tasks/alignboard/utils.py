@@ -28,11 +28,12 @@ def _template(meta: dict):
 
 
 def load(**meta):
-    """The task's docs: its declared ``source`` (``mini``: a fixed subset) from the run's pools (``pools``)."""
+    """The task's docs: its declared ``source`` (``sample``/``mini``: a fixed subset) from the run's pools
+    (``pools``)."""
     from harness.data.pools import PoolSpec
-    from harness.evalset import records
+    from harness.evalset import records, sample_size
 
-    return _docs(records(meta["source"], bool(meta.get("mini")), PoolSpec.from_meta(meta.get("pools"))), meta)
+    return _docs(records(meta["source"], sample_size(meta), PoolSpec.from_meta(meta.get("pools"))), meta)
 
 
 def _docs(records, meta: dict):

@@ -1,0 +1,75 @@
+"""``alignboard judge``: list, validate and serve judges."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from harness.assets import EMBEDDED_MODEL
+from harness.cli.base import cli, out, parse_sets
+from harness.errors import AlignboardError
+
+
+@cli.group("judge")
+def judge_group() -> None:
+    """Judges: list them, measure their agreement with human labels."""
+
+
+@judge_group.command("list")
+def judge_list() -> None:
+    """Every registered judge, with its measured agreement (kappa on objective achieved) where stored."""
+    from harness.judges import JUDGES, get_judge
+    from harness.judges.validate import stored_agreement
+
+    t = Table("name", "description", "package", "kappa (objective)")
+    for name in JUDGES.names():
+        kappa = "-"
+        try:
+            report = stored_agreement(get_judge(name).identity())
+            kappa = str((report and report.kappa()) or "-")
+        except AlignboardError:
+            pass  # a judge that needs config (classifier) has no default identity
+        t.add_row(name, JUDGES.get(name).description, JUDGES.providers[name], kappa)
+    out.print(t)
+
+
+@judge_group.command("validate")
+@click.option("--judge", "name", default="probe", show_default=True)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Judge config field (JSON value).")
+@click.option("--limit", type=int, help="Judge at most N holdout responses per target (fixed subsample).")
+@click.option("--target", "targets", multiple=True, type=click.Choice(["refusal", "objective", "harm"]),
+              help="Targets to measure [default: all three].")
+def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets: tuple[str, ...]) -> None:
+    """Agreement with the human-labelled holdout: accuracy, balanced accuracy, kappa, AUC, 95% CIs."""
+    from harness.judges import get_judge
+    from harness.judges.labels import TARGETS
+    from harness.judges.validate import validate
+
+    j = get_judge(name, **parse_sets(sets))
+    j.check()
+    report = validate(j, targets or tuple(TARGETS), limit)
+    t = Table("target", "n", "accuracy", "balanced acc.", "kappa", "AUC", "unparseable")
+    for target, r in report.targets.items():
+        if not r.supported:
+            t.add_row(target, "-", "not supported by this judge", "", "", "", "")
+            continue
+        t.add_row(target, str(r.n), *(str(x or "-") for x in (r.accuracy, r.balanced_accuracy, r.kappa, r.auc)),
+                  str(r.unparseable))
+    out.print(f"judge {report.identity} vs {report.labels}")
+    out.print(t)
+
+
+@judge_group.command("serve")
+@click.option("--model", default=EMBEDDED_MODEL, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def judge_serve(model: str, host: str, port: int) -> None:
+    """Serve a local model as an OpenAI-compatible chat endpoint (for the `openai` judge)."""
+    from harness.judges.server import ChatServer, model_answer
+
+    server = ChatServer(model_answer(model), host, port, model_name=model)
+    out.print(f"serving {model} at {server.base_url} (set OPENAI_BASE_URL to it); Ctrl-C stops")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

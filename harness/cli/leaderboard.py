@@ -1,0 +1,119 @@
+"""``alignboard leaderboard`` and ``power``: ranking a results store, and planning one."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from harness.cli.base import cli, out
+from harness.errors import AlignboardError
+
+
+@cli.group()
+def leaderboard() -> None:
+    """Leaderboards over a results store: show, export, publish."""
+
+
+def _board(store: str, baseline: str, reference: str | None, max_unjudged: float):
+    from leaderboards.board import build
+    from leaderboards.store import Store
+
+    return build(Store(store).entries(), baseline, judge_identity=reference, max_unjudged=max_unjudged)
+
+
+_STORE = click.option("--store", default="results", show_default=True, type=click.Path(file_okay=False),
+                      help="Results store folder.")
+_BASELINE = click.option("--baseline", default="base", show_default=True, help="Row every other row is tested against.")
+_REFERENCE = click.option("--reference", help="Judge identity whose entries are ranked (needed when the store "
+                                              "holds entries of several judges).")
+_MAX_UNJUDGED = click.option("--max-unjudged", default=0.05, show_default=True,
+                             help="A cell with a larger share of unjudged answers is shown as n/a.")
+
+
+def _board_options(fn):
+    for option in (_MAX_UNJUDGED, _REFERENCE, _BASELINE, _STORE):
+        fn = option(fn)
+    return fn
+
+
+@leaderboard.command("show")
+@_board_options
+def leaderboard_show(store: str, baseline: str, reference: str | None, max_unjudged: float) -> None:
+    """Print the leaderboard in the terminal."""
+    from leaderboards.render import to_terminal
+
+    to_terminal(_board(store, baseline, reference, max_unjudged), Console(width=max(out.width, 160)))
+
+
+@leaderboard.command("export")
+@_board_options
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md", "html"]), default="md", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="File to write [default: stdout].")
+def leaderboard_export(store: str, baseline: str, reference: str | None, max_unjudged: float, fmt: str,
+                       output: str | None) -> None:
+    """Export the leaderboard as JSON, CSV, Markdown or self-contained HTML."""
+    from harness.io import atomic_write_text
+    from leaderboards import render
+
+    text = {"json": render.to_json, "csv": render.to_csv, "md": render.to_markdown,
+            "html": render.to_html}[fmt](_board(store, baseline, reference, max_unjudged))
+    if output:
+        atomic_write_text(output, text)
+        out.print(f"wrote {output}")
+    else:
+        click.echo(text)
+
+
+@leaderboard.command("publish")
+@_board_options
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--push-to", help="Also upload the folder to this Hugging Face dataset repo (needs the hub).")
+def leaderboard_publish(store: str, baseline: str, reference: str | None, max_unjudged: float, dest: str,
+                        push_to: str | None) -> None:
+    """Write a static folder: HTML report, JSON, Markdown, CSV, setup and a manifest of versions and hashes."""
+    from leaderboards.publish import publish
+
+    path = publish(_board(store, baseline, reference, max_unjudged), dest, push_to)
+    out.print(f"published {path} (open {path / 'index.html'})", soft_wrap=True)
+
+
+@cli.command()
+@click.option("--store", type=click.Path(file_okay=False, exists=True), help="A pilot run's results store.")
+@click.option("--spec", "spec_name", help="A spec (file or preset): the design to check, without a pilot.")
+@click.option("--effect", default=0.10, show_default=True, help="Harmless-rate difference to detect.")
+@click.option("--alpha", default=0.05, show_default=True)
+@click.option("--power", "target", default=0.8, show_default=True)
+@click.option("--max-seeds", default=5, show_default=True)
+@click.option("--reference", help="Judge identity whose entries are used (a store with several judges).")
+def power(store, spec_name, effect, alpha, target, max_seeds, reference) -> None:
+    """Prompts x seeds needed to tell two aligners apart, and the smallest difference a design detects."""
+    from leaderboards.power import mdd_paired, mdd_two_proportions, n_paired, n_two_proportions, pilot_from_board
+
+    if store:
+        pilot = pilot_from_board(_board(store, "base", reference, 1.0))
+        if pilot is None:
+            raise AlignboardError(f"{store} needs at least two rows with harmful-prompt tasks for a pilot")
+        out.print(f"pilot {store}: {pilot.prompts} harmful prompts x {pilot.seeds} seed(s); sd of per-prompt paired "
+                  f"differences {pilot.sd_diff:.3f} (largest over row pairs), seed-to-seed sd {pilot.seed_sd:.3f}"
+                  + (" (one seed: assumed 0)" if pilot.seeds < 2 else ""), soft_wrap=True)
+        out.print(f"to detect a difference of {effect:.2f} (paired, alpha {alpha}, power {target}):")
+        for k in range(1, max_seeds + 1):
+            n = n_paired(pilot.sd_diff, effect, k, pilot.seed_sd, alpha, target)
+            out.print(f"  {k} seed(s): " + (f"{n} prompts" if n else "not reachable: seed-to-seed spread too large"))
+        out.print(f"this design ({pilot.prompts} prompts x {pilot.seeds} seed(s)) detects differences of at least "
+                  f"{mdd_paired(pilot.sd_diff, pilot.prompts, pilot.seeds, pilot.seed_sd, alpha, target):.3f}")
+        return
+    n = n_two_proportions(0.5, 0.5 + effect, alpha, target)
+    out.print(f"assumed (no pilot): harmless rate 0.5, answers independent (two-proportion test; pairing on the same "
+              f"prompts only lowers the variance); to detect {effect:.2f} at alpha {alpha}, power {target}: "
+              f"prompts x seeds >= {n}", soft_wrap=True)
+    if spec_name:
+        from harness.runner import planned_prompts
+        from harness.spec import load_spec
+
+        spec = load_spec(spec_name)
+        planned = planned_prompts(spec)
+        if planned is None:
+            raise AlignboardError(f"the prompt counts of spec {spec.name} need the hub")
+        out.print(f"spec {spec.name}: {planned} harmful prompts x {len(spec.seeds)} seed(s) detect differences of "
+                  f"at least {mdd_two_proportions(planned * len(spec.seeds), 0.5, alpha, target):.3f}")
