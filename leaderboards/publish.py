@@ -9,7 +9,8 @@ from typing import Any, Optional
 
 from harness.io import atomic_path, git_revision, sha256_file
 from leaderboards.board import Leaderboard
-from leaderboards.render import to_csv, to_html, to_json, to_markdown
+from leaderboards.render import to_csv, to_json, to_markdown
+from leaderboards.report import to_html
 
 _PACKAGES = ("alignboard", "torch", "transformers", "trl", "peft", "lm_eval", "datasets")
 

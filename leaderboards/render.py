@@ -1,4 +1,4 @@
-"""Leaderboard renderers: terminal (rich), Markdown, JSON, CSV and a self-contained HTML report."""
+"""Leaderboard renderers: terminal (rich), Markdown, JSON and CSV (the HTML report is leaderboards/report.py)."""
 
 from __future__ import annotations
 
@@ -209,75 +209,3 @@ def to_terminal(lb: Leaderboard, console) -> None:
     table("training and protocol", _EXTRA_HEADS, extras)
     for n in notes(lb):
         console.print(n, markup=False, highlight=False)
-
-
-def _svg(lb: Leaderboard) -> str:
-    pts = [(r.label, r.helpfulness, r.safety, r.pareto) for r in lb.rows
-           if not math.isnan(r.safety) and not math.isnan(r.helpfulness)]
-    if not pts:
-        return "<p>No Pareto plot: the leaderboard lacks a safety or a helpfulness column.</p>"
-    w, h, pad = 520, 360, 50
-    xs, ys = [p[1] for p in pts], [p[2] for p in pts]
-    x0, x1 = min(xs) - 0.5, max(xs) + 0.5
-    y0, y1 = max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.05)
-    sx = lambda v: pad + (v - x0) / (x1 - x0) * (w - 2 * pad)  # noqa: E731
-    sy = lambda v: h - pad - (v - y0) / max(y1 - y0, 1e-9) * (h - 2 * pad)  # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img">',
-             f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/>',
-             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="#333"/>',
-             f'<text x="{w / 2}" y="{h - 12}" text-anchor="middle">helpfulness (helpful score)</text>',
-             f'<text x="14" y="{h / 2}" transform="rotate(-90 14 {h / 2})" text-anchor="middle">harmless rate</text>']
-    for label, x, y, front in pts:
-        parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="6" fill="{"#c0392b" if front else "#7f8c8d"}">'
-                     f"<title>{html.escape(label)}: helpful {x:.2f}, harmless {y:.3f}</title></circle>")
-        parts.append(f'<text x="{sx(x) + 8:.1f}" y="{sy(y) - 8:.1f}" font-size="12">{html.escape(label)}</text>')
-    return "".join(parts) + "</svg>"
-
-
-def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
-    """One self-contained page; every model-written (and data) string is HTML-escaped."""
-    e = html.escape
-    head = "".join(f"<th>{e(c)}</th>" for c in ["aligner", *_SUMMARY, *map(short, lb.columns), *_EXTRA_HEADS])
-    body = "".join("<tr><td>" + e(r.label) + (" &#9733;" if r.pareto else "") + "</td>"
-                   + "".join(f"<td>{e(v)}</td>" for v in summary(r))
-                   + "".join(f"<td>{e(_fmt(r, c, lb))}<br><small>{e(_vs(r, c))}</small></td>"
-                             for c in lb.columns) + "".join(f"<td>{e(v)}</td>" for v in extras(r))
-                   + "</tr>" for r in lb.rows)
-    browser = []
-    for r in lb.rows:
-        for task, info in lb.tasks.items():
-            metric = info.primary_metric
-            rows = "".join(f"<tr class='sample'><td>{e(s.id)}</td><td>{e(s.prompt)}</td><td><pre>{e(s.response)}</pre></td>"
-                           f"<td>{e(metric)}={e(str(s.metrics.get(metric)))}<br>"
-                           f"<small>{e(s.judgment.model_dump_json(exclude_none=True))}</small>"
-                           "</td></tr>" for s in r.entries[0].samples[task])
-            browser.append(f"<details><summary>{e(r.label)} &middot; {e(task)}</summary><table><tr><th>id</th>"
-                           f"<th>prompt</th><th>response</th><th>judgment</th></tr>{rows}</table></details>")
-    style = ("body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}pre{white-space:pre-wrap;margin:0}")
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{style}</style>"
-            f"</head><body><h1>{e(title)}</h1><table><tr>{head}</tr>{body}</table>"
-            + "".join(f"<p>{e(n)}</p>" for n in notes(lb))
-            + f"<h2>Harmlessness vs helpfulness</h2>{_svg(lb)}<h2>Samples</h2>"
-            "<p><input id='filter' type='search' placeholder='show samples whose id, prompt, response or judgment "
-            f"contains...' size='60'> <span id='shown'></span></p>{''.join(browser)}<script>{_FILTER_JS}</script>"
-            "</body></html>")
-
-
-# The sample filter: reads each row's text and hides the rows without the query; it never writes HTML.
-_FILTER_JS = """
-const box = document.getElementById('filter'), shown = document.getElementById('shown');
-box.addEventListener('input', () => {
-  const q = box.value.toLowerCase();
-  let n = 0;
-  for (const d of document.querySelectorAll('details')) {
-    let any = false;
-    for (const tr of d.querySelectorAll('tr.sample')) {
-      const hit = !q || tr.textContent.toLowerCase().includes(q);
-      tr.hidden = !hit; any = any || hit; n += hit;
-    }
-    d.hidden = !any; if (q && any) d.open = true;
-  }
-  shown.textContent = q ? n + ' matching samples' : '';
-});
-"""

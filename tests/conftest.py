@@ -42,6 +42,45 @@ def make_tiny_lm(seed: int = 0):
     return LoadedModel(model, prepare_tokenizer(tok, 256), identity=f"tiny-random-{seed}", name="tiny")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_home(tmp_path_factory):
+    """No test writes into the user's real ALIGNBOARD_HOME: the session gets its own, reading the real one's
+    fetched assets and converted model through symlinks and starting from a copy of its fitted judges (so the
+    probe is not fitted again); caches, logs and agreement reports stay in the private home."""
+    import shutil
+
+    from harness.assets import home as real_home
+
+    real, private = real_home(), tmp_path_factory.mktemp("alignboard-home")
+    for part in ("assets", "models"):
+        if (real / part).is_dir():
+            (private / part).symlink_to(real / part, target_is_directory=True)
+    if (real / "judges").is_dir():
+        shutil.copytree(real / "judges", private / "judges")
+    before = _snapshot(real)
+    saved = {k: os.environ.get(k) for k in ("ALIGNBOARD_HOME", "ALIGNBOARD_CACHE")}
+    os.environ["ALIGNBOARD_HOME"] = str(private)
+    os.environ.pop("ALIGNBOARD_CACHE", None)
+    yield private
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    changed = sorted(set(before.items()) ^ set(_snapshot(real).items()))
+    assert not changed, f"the test session wrote into the real ALIGNBOARD_HOME {real}: {changed[:3]}"
+
+
+def _snapshot(folder) -> dict:
+    """(size, mtime) of every file under ``folder``."""
+    out = {}
+    for dirpath, _, files in os.walk(folder):
+        for f in files:
+            st = os.stat(os.path.join(dirpath, f))
+            out[os.path.join(dirpath, f)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
 @pytest.fixture
 def tiny_lm():
     return make_tiny_lm()

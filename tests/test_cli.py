@@ -77,7 +77,8 @@ def test_wheel_ships_every_top_level_package(tmp_path):
     (wheel,) = tmp_path.glob("alignboard-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for pkg in ("harness/cli/__init__.py", "harness/data/sources.py", "aligners/__init__.py", "tasks/__init__.py",
-                "leaderboards/__init__.py"):
+                "leaderboards/__init__.py", "leaderboards/report.js", "harness/presets/standard.toml",
+                "tasks/alignboard/alignboard_safety_std.yaml"):
         assert pkg in names
     entry = [n for n in names if n.endswith("entry_points.txt")]
     assert entry and "alignboard = harness.cli:main" in zipfile.ZipFile(wheel).read(entry[0]).decode()

@@ -14,7 +14,8 @@ from harness.judges import Judgment
 from leaderboards.board import build
 from leaderboards.entry import Entry, Sample
 from leaderboards.publish import publish
-from leaderboards.render import to_csv, to_html, to_json, to_markdown
+from leaderboards.render import to_csv, to_json, to_markdown
+from leaderboards.report import to_html
 from leaderboards.stats import mean_ci, paired_difference
 from leaderboards.store import Store
 

@@ -46,35 +46,71 @@ def _report(tmp_path: Path) -> Path:
     from test_leaderboards import entry
 
     entries = [entry("base", 0.2), entry("sft", 0.7, response=PAYLOADS[0]),
-               entry("dpo", 0.5, response=PAYLOADS[1], label=f"dpo {PAYLOADS[1]}")]
-    publish(build(entries, resamples=100), tmp_path / "pub")
+               entry("dpo", 0.5, response=PAYLOADS[1], label=f"dpo {PAYLOADS[1]}"), entry("coh", 0.25, helpful=6.0)]
+    publish(build(entries, resamples=200), tmp_path / "pub")
     return tmp_path / "pub" / "index.html"
 
 
-def test_the_report_renders_filters_and_runs_no_payload(tmp_path):
+def _boxes_overlap(page, selector) -> list:
+    return page.evaluate("""(sel) => {
+        const b = [...document.querySelectorAll(sel)].map(t => t.getBBox());
+        const out = [];
+        for (let i = 0; i < b.length; i++) for (let j = i + 1; j < b.length; j++)
+            if (b[i].x < b[j].x + b[j].width && b[j].x < b[i].x + b[i].width &&
+                b[i].y < b[j].y + b[j].height && b[j].y < b[i].y + b[i].height) out.push([i, j]);
+        return out; }""", selector)
+
+
+def test_the_report_chart_table_and_head_to_head_viewer(tmp_path):
     index = _report(tmp_path)
     with page_of(index) as page:
-        assert page.locator("svg circle").count() == 3  # one point per row
-        assert page.locator("svg text", has_text="dpo").count() == 1
+        # the chart: ticks on both axes, one point with two whiskers per row, the baseline marked, labels apart
+        assert page.locator("#pareto text.tick.x").count() >= 3 and page.locator("#pareto text.tick.y").count() >= 3
+        points = page.locator("#pareto g.point")
+        assert points.count() == 4 and page.locator("#pareto g.point line.whisker").count() == 8
+        assert page.locator('#pareto g.point[data-verdict="baseline"] rect').count() == 1
+        assert page.locator('#pareto g.point[data-verdict="better"]').count() >= 1  # sft, far safer than base
+        assert page.locator("#pareto text.label").count() == 4 and _boxes_overlap(page, "#pareto text.label") == []
+        # the table sorts by any column
+        labels = lambda: [t.split(" ")[0] for t in page.locator("#board tbody td.label").all_text_contents()]  # noqa: E731
+        assert labels()[0] == "sft"  # sorted by the safety summary
+        page.locator("#board thead th", has_text="aligner").click()
+        assert labels() == sorted(labels(), reverse=True)
+        page.locator("#board thead th", has_text="aligner").click()
+        assert labels() == sorted(labels())
+        page.locator("#board thead th", has_text="helpfulness summary").click()
+        values = [float(v) for v in page.locator("#board tbody tr td:nth-child(4)").evaluate_all(
+            "tds => tds.map(td => td.dataset.sort)")]
+        assert values == sorted(values, reverse=True) and labels()[0] == "coh"
+        assert page.locator("#board td.better").count() >= 1 and page.locator("#board td.base").count() >= 1
+        # head to head: the same prompt id on both sides; "verdicts differ" keeps only differing pairs
+        page.select_option("#h2h-a", "sft")
+        page.select_option("#h2h-b", "base")
+        page.select_option("#h2h-task", "alignboard_harmbench_mini")
+        pairs = page.locator("#h2h-body tr.pair")
+        assert pairs.count() == 10 and "40 prompts, page 1 of 4" in page.locator("#h2h-count").text_content()
+        first = pairs.first
+        assert first.locator("pre").count() == 2 and first.locator("td").first.text_content() == "h0"
+        page.check("#h2h-differ")
+        n = int(page.locator("#h2h-count").text_content().split()[0])
+        assert 0 < n < 40
+        for tr in pairs.all():
+            a, b = tr.locator(".verdict.a").get_attribute("data-value"), tr.locator(".verdict.b").get_attribute("data-value")
+            assert a != b
+        page.click("#h2h-next")
+        assert "page 2 of" in page.locator("#h2h-count").text_content() or n <= 10
+        page.uncheck("#h2h-differ")
+        page.fill("#h2h-q", "harmful 17")
+        assert pairs.count() == 1 and pairs.first.get_attribute("data-id") == "h17"
         # payloads in responses and in a row label stay text
-        assert page.evaluate("window.__pwned") is None
-        assert page.locator("pre", has_text="<script>window.__pwned").count() >= 1
-        assert page.locator("td", has_text='dpo <img src="x" onerror=').count() == 1
-        # the sample browser opens and filters
-        details = page.locator("details")
-        assert details.count() == 6 and page.locator("tr.sample:visible").count() == 0  # all collapsed
-        details.first.locator("summary").click()
-        assert page.locator("tr.sample:visible").count() == 40
-        page.fill("#filter", "harmful 17")
-        visible = page.locator("tr.sample:visible")
-        assert visible.count() == 3  # prompt "harmful 17" in each row's harmful-prompt task, opened by the filter
-        assert all("harmful 17" in t for t in visible.all_text_contents())
-        assert page.locator("#shown").text_content() == "3 matching samples"
-        page.fill("#filter", "onerror")
-        assert page.locator("tr.sample:visible").count() == 40  # the dpo responses, matched as text
+        page.fill("#h2h-q", "")
+        page.select_option("#h2h-a", f"dpo {PAYLOADS[1]}")
+        assert page.locator("#h2h-body pre", has_text='<img src="x" onerror=').count() == 10
+        page.select_option("#h2h-a", "sft")
+        assert page.locator("#h2h-body pre", has_text="<script>window.__pwned").count() == 10
+        assert page.locator("#board td.label", has_text='dpo <img src="x" onerror=').count() == 1
         assert page.evaluate("window.__pwned") is None
         assert page.errors == []
-        assert [u for u in page.requests if not u.startswith("file://")] == []  # no network
         assert page.requests == [index.resolve().as_uri()]  # nothing else loaded, not even the <img src="x">
 
 

@@ -47,16 +47,19 @@ def leaderboard_show(store: str, baseline: str, reference: str | None, max_unjud
 
 @leaderboard.command("export")
 @_board_options
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md", "html"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md", "html", "svg"]), default="md",
+              show_default=True, help="svg: the Pareto chart alone, as in the report (for papers).")
 @click.option("--output", type=click.Path(dir_okay=False), help="File to write [default: stdout].")
 def leaderboard_export(store: str, baseline: str, reference: str | None, max_unjudged: float, fmt: str,
                        output: str | None) -> None:
-    """Export the leaderboard as JSON, CSV, Markdown or self-contained HTML."""
+    """Export the leaderboard as JSON, CSV, Markdown, the self-contained HTML report, or its Pareto chart (SVG)."""
     from harness.io import atomic_write_text
-    from leaderboards import render
+    from leaderboards import chart, render, report
 
-    text = {"json": render.to_json, "csv": render.to_csv, "md": render.to_markdown,
-            "html": render.to_html}[fmt](_board(store, baseline, reference, max_unjudged))
+    text = {"json": render.to_json, "csv": render.to_csv, "md": render.to_markdown, "html": report.to_html,
+            "svg": chart.pareto_svg}[fmt](_board(store, baseline, reference, max_unjudged))
+    if fmt == "svg" and not text.startswith("<svg"):
+        raise AlignboardError("no Pareto chart to export: no row has both a measured safety and helpfulness summary")
     if output:
         atomic_write_text(output, text)
         out.print(f"wrote {output}")

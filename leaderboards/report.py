@@ -1,0 +1,125 @@
+"""The HTML report: one self-contained page (no network, no CDN) with the Pareto chart (inline SVG), a
+table sortable by any column and shaded by significance, and a head-to-head sample viewer.
+
+Every string goes into the HTML escaped; the sample data goes into a JSON block whose ``<``, ``>`` and
+``&`` are escaped; the page's script inserts every model-written string with ``textContent``, never as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+
+from leaderboards.board import Leaderboard, Row
+from leaderboards.chart import ALPHA, pareto_svg, verdict
+from leaderboards.render import _EXTRA_HEADS, _SUMMARY, _fmt, _vs, extras, notes, short, summary
+
+# What each primary metric means, for the column tooltips.
+METRICS = {"harmless": "share of answers to harmful prompts that the judge rates harmless (higher is safer)",
+           "helpful_score": "mean helpfulness rating of answers to benign prompts, 1-10",
+           "refusal": "share of benign but sensitive-sounding prompts refused (over-refusal; lower is better)",
+           "attack_success": "share of jailbreak-wrapped harmful requests answered harmfully (lower is safer)"}
+_JS = (Path(__file__).with_name("report.js")).read_text(encoding="utf-8")
+
+
+def _shade(lb: Leaderboard, r: Row, col: str) -> str:
+    """The CSS class of a task cell: n/a, baseline, or its Holm-corrected difference to the baseline."""
+    if lb.unmeasured(r, col) or math.isnan(r.cells[col].mean):
+        return "na"
+    if r.baseline:
+        return "base"
+    d, p = r.versus.get(col), r.holm.get(col, math.nan)
+    if d is None or math.isnan(p) or p >= ALPHA or d.diff == 0:
+        return "ns"
+    higher = lb.tasks[col.split("/")[0]].higher_is_better
+    return "better" if (d.diff > 0) == higher else "worse"
+
+
+def _num(v: float) -> str:
+    return "" if v is None or math.isnan(v) else f"{v:.6g}"
+
+
+def _table(lb: Leaderboard) -> str:
+    e = html.escape
+    tips = {"safety summary": "mean harmless rate over the harmful-prompt tasks; two-level bootstrap 95% CI; rank: "
+                              "95% interval of the rank",
+            "safety vs baseline": f"paired difference to {lb.baseline}, p and Holm-adjusted p",
+            "helpfulness summary": "mean helpful score over the benign tasks, 95% CI"}
+    heads = [("aligner", "row label")] + [(k, tips[k]) for k in _SUMMARY]
+    heads += [(short(c), f"{c}: {METRICS.get(c.split('/')[1], c.split('/')[1])}; judge {lb.judge_identity}")
+              for c in lb.columns] + [(k, k) for k in _EXTRA_HEADS]
+    head = "".join(f'<th title="{e(t)}">{e(n)}</th>' for n, t in heads)
+    body = []
+    for r in lb.rows:
+        sums = [(r.safety, f"sum {verdict(r)}"), (r.safety_vs.diff if r.safety_vs else math.nan, ""),
+                (r.helpfulness, "")]
+        cells = [f'<td data-sort="{_num(v)}" class="{cls}">{e(text)}</td>' for (v, cls), text in zip(sums, summary(r))]
+        cells += [f'<td data-sort="{_num(r.cells[c].mean)}" class="{_shade(lb, r, c)}">{e(_fmt(r, c, lb))}'
+                  f"<br><small>{e(_vs(r, c))}</small></td>" for c in lb.columns]
+        cells += [f"<td>{e(v)}</td>" for v in extras(r)]
+        body.append(f'<tr><td class="label">{e(r.label)}{" &#9733;" if r.pareto else ""}</td>{"".join(cells)}</tr>')
+    return f'<table id="board"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _samples(lb: Leaderboard) -> dict:
+    """Per row and task: id -> [response, primary metric value, verdict text] (the row's first seed)."""
+    data = {"rows": [r.label for r in lb.rows], "tasks": {}, "prompts": {}, "samples": {}, "seeds": {}}
+    for t, info in lb.tasks.items():
+        data["tasks"][t] = info.primary_metric
+        data["prompts"][t] = {s.id: s.prompt for r in lb.rows for s in r.entries[0].samples.get(t, [])}
+    for r in lb.rows:
+        data["seeds"][r.label] = r.entries[0].seed
+        data["samples"][r.label] = {t: {s.id: [s.response, _value(s.metrics.get(info.primary_metric)),
+                                               _verdict_text(s, info.primary_metric)]
+                                        for s in r.entries[0].samples.get(t, [])} for t, info in lb.tasks.items()}
+    return data
+
+
+def _value(v):
+    return None if v is None or math.isnan(v) else v
+
+
+def _verdict_text(s, metric: str) -> str:
+    if not s.judged:
+        return "unjudged"
+    v = s.metrics.get(metric)
+    tags = [f"{metric} {'n/a' if v is None else f'{v:g}'}"] + (["refusal"] if s.judgment.refusal else [])
+    return ", ".join(tags)
+
+
+def _json_block(data) -> str:
+    """JSON that cannot end its <script> element or open another."""
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+STYLE = ("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse}"
+         "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}pre{white-space:pre-wrap;margin:0}"
+         "#board th{cursor:pointer;background:#f6f8fa}#board th:hover{background:#eaeef2}"
+         "td.better,td.sum.better{background:#dafbe1}td.worse,td.sum.worse{background:#ffebe9}"
+         "td.na{background:repeating-linear-gradient(45deg,#f6f8fa,#f6f8fa 6px,#fff 6px,#fff 12px);color:#57606a}"
+         "td.base{background:#eaeef2}#h2h td{max-width:420px}.verdict{font-size:12px;color:#57606a;margin-top:4px}"
+         "#h2h-controls>*{margin-right:1em}")
+
+
+def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
+    """The report page; see the module docstring for how it stays safe."""
+    e = html.escape
+    key = ("<p><small>Cells: green/red = differs from the baseline at Holm-adjusted p &lt; 0.05 (better/worse "
+           "in the metric's direction); grey = the baseline; striped = n/a (not measured). Click a column to sort; "
+           "hover a column for its definition.</small></p>")
+    viewer = ("<h2>Head to head</h2><p id='h2h-controls'><label>A <select id='h2h-a'></select></label>"
+              "<label>B <select id='h2h-b'></select></label><label>task <select id='h2h-task'></select></label>"
+              "<label><input type='checkbox' id='h2h-differ'> verdicts differ</label>"
+              "<input id='h2h-q' type='search' placeholder='search prompts and answers' size='30'></p>"
+              "<p><button id='h2h-prev'>&larr; previous</button> <span id='h2h-count'></span> "
+              "<button id='h2h-next'>next &rarr;</button></p><table id='h2h'><thead><tr><th>id</th><th>prompt</th>"
+              "<th id='h2h-ha'>A</th><th id='h2h-hb'>B</th></tr></thead><tbody id='h2h-body'></tbody></table>")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{STYLE}</style>"
+            f"</head><body><h1>{e(title)}</h1>{_table(lb)}{key}"
+            + "".join(f"<p>{e(n)}</p>" for n in notes(lb))
+            + f"<h2>Harmlessness vs helpfulness</h2>{pareto_svg(lb)}{viewer}"
+            f"<script type='application/json' id='h2h-data'>{_json_block(_samples(lb))}</script>"
+            f"<script>{_JS}</script></body></html>")
