@@ -117,3 +117,28 @@ def pareto_svg(lb: Leaderboard) -> str:
              f'stroke-dasharray="5 4"/><text x="{lx + 10}" y="{top + 94}" font-size="11">Pareto front</text>'
              f'<text x="{lx - 5}" y="{top + 114}" font-size="11">whiskers: 95% CIs</text>')
     return "".join(p) + "</svg>"
+
+
+def to_png(svg: str, out) -> None:
+    """Write ``svg`` as a PNG at twice its size, rendered by headless Chromium (the same chart, pixel for pixel,
+    as the report shows; needs Debian's ``chromium`` and the ``playwright`` package)."""
+    import os
+    import shutil
+
+    from harness.errors import AlignboardError
+    from harness.io import atomic_path
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        chromium = None
+    if not chromium:
+        raise AlignboardError("PNG export renders the chart in headless Chromium: install it (apt-get install -y "
+                              "chromium; pip install playwright), or export --format svg")
+    with atomic_path(out) as tmp, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"] if os.geteuid() == 0 else [])
+        page = browser.new_page(device_scale_factor=2)
+        page.set_content(f"<!DOCTYPE html><html><body style='margin:0'>{svg}</body></html>")
+        page.locator("svg").screenshot(path=str(tmp), type="png")
+        browser.close()

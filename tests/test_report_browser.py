@@ -114,6 +114,29 @@ def test_the_report_chart_table_and_head_to_head_viewer(tmp_path):
         assert page.requests == [index.resolve().as_uri()]  # nothing else loaded, not even the <img src="x">
 
 
+def test_the_chart_exports_as_svg_and_png(tmp_path):
+    import subprocess
+
+    from leaderboards.store import Store
+    from test_leaderboards import entry
+
+    st = Store(tmp_path / "st")
+    for e in (entry("base", 0.2), entry("sft", 0.7)):
+        st.add(e)
+    run = lambda fmt, out: subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", "export", "--store",  # noqa: E731
+                                           str(tmp_path / "st"), "--format", fmt, "--output", str(out)],
+                                          capture_output=True, text=True)
+    assert run("svg", tmp_path / "p.svg").returncode == 0
+    svg = (tmp_path / "p.svg").read_text()
+    assert svg.startswith("<svg") and svg.count('class="point"') == 2 and 'class="tick x"' in svg
+    p = run("png", tmp_path / "p.png")
+    assert p.returncode == 0, p.stderr
+    png = (tmp_path / "p.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (1800, 1040)  # the 900 x 520 chart at twice its size, for print
+
+
 def test_the_check_catches_a_payload_that_does_run(tmp_path):
     # the same detector on a deliberately unescaped page: proof that the test above can fail
     page_file = tmp_path / "unescaped.html"

@@ -47,8 +47,8 @@ def leaderboard_show(store: str, baseline: str, reference: str | None, max_unjud
 
 @leaderboard.command("export")
 @_board_options
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md", "html", "svg"]), default="md",
-              show_default=True, help="svg: the Pareto chart alone, as in the report (for papers).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md", "html", "svg", "png"]), default="md",
+              show_default=True, help="svg, png: the Pareto chart alone, as in the report (png needs Chromium).")
 @click.option("--output", type=click.Path(dir_okay=False), help="File to write [default: stdout].")
 def leaderboard_export(store: str, baseline: str, reference: str | None, max_unjudged: float, fmt: str,
                        output: str | None) -> None:
@@ -57,9 +57,15 @@ def leaderboard_export(store: str, baseline: str, reference: str | None, max_unj
     from leaderboards import chart, render, report
 
     text = {"json": render.to_json, "csv": render.to_csv, "md": render.to_markdown, "html": report.to_html,
-            "svg": chart.pareto_svg}[fmt](_board(store, baseline, reference, max_unjudged))
-    if fmt == "svg" and not text.startswith("<svg"):
+            "svg": chart.pareto_svg, "png": chart.pareto_svg}[fmt](_board(store, baseline, reference, max_unjudged))
+    if fmt in ("svg", "png") and not text.startswith("<svg"):
         raise AlignboardError("no Pareto chart to export: no row has both a measured safety and helpfulness summary")
+    if fmt == "png":
+        if not output:
+            raise AlignboardError("--format png writes a file: give --output FILE.png")
+        chart.to_png(text, output)
+        out.print(f"wrote {output}")
+        return
     if output:
         atomic_write_text(output, text)
         out.print(f"wrote {output}")
