@@ -84,9 +84,11 @@ def _value(v):
 def _verdict_text(s, metric: str) -> str:
     if not s.judged:
         return "unjudged"
-    v = s.metrics.get(metric)
-    tags = [f"{metric} {'n/a' if v is None else f'{v:g}'}"] + (["refusal"] if s.judgment.refusal else [])
-    return ", ".join(tags)
+    v, j = s.metrics.get(metric), s.judgment
+    tags = [f"{metric} {'n/a' if v is None else f'{v:g}'}"] + (["refusal"] if j.refusal else [])
+    tags += [f"{name} {x:.2f}" for name, x in (("p(harmful)", j.p_harmful), ("harmless score", j.harmless_score),
+                                              ("helpful score", j.helpful_score)) if x is not None]
+    return ", ".join(tags) + (" (proxy scores)" if j.proxy and (j.harmless_score or j.helpful_score) else "")
 
 
 def _json_block(data) -> str:

@@ -190,8 +190,10 @@ def test_discrimination_measurement():
     from harness.models import load_model
 
     r = measure(load_model(), n=4, judge_name="keyword")
-    assert 0 <= r["generation_harmlessness"] <= 1 and 0 <= r["discrimination_accuracy"] <= 1
     assert r["n_prompts"] == 4 and r["n_labelled"] == 4
+    for rate, ci in (("generation_harmlessness", "generation_ci"), ("discrimination_accuracy", "discrimination_ci")):
+        assert r[rate] * 4 == round(r[rate] * 4)  # a count out of the 4 answers, not any number
+        assert r[ci][0] <= r[rate] <= r[ci][1]
 
 
 @pytest.mark.integration
