@@ -6,6 +6,18 @@ import math
 from typing import Callable, Optional, Sequence
 
 import numpy as np
+from pydantic import BaseModel
+
+
+class Estimate(BaseModel):
+    """A statistic with its 95% bootstrap CI."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+
+    def __str__(self) -> str:
+        return f"{self.value:.2f} [{self.ci_low:.2f}, {self.ci_high:.2f}]"
 
 
 def bootstrap_draws(metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000, seed: int = 0,

@@ -104,13 +104,16 @@ def _agreement(lb: Leaderboard) -> str:
 
 def notes(lb: Leaderboard) -> list[str]:
     """Lines every rendering carries: judge, its human agreement, proxies, refusals."""
-    out = [f"judge: {lb.judge_identity}; agreement: {_agreement(lb)}",
-           "means with 95% bootstrap CIs over prompts (and seeds); 'vs baseline' is the paired difference to "
-           f"{lb.baseline or 'no baseline'} with its two-sided p (from the bootstrap standard error)",
-           "harmless gain / M tok: paired harmless-rate difference to the baseline over every harmful-prompt task, "
-           "per million training tokens (95% CI); self-made data judged: self-written y- kept only when judged "
-           "harmful and not a refusal, y+ only when judged harmless; eval∩train: evaluation prompts found among the "
-           "training prompts"]
+    flag = lb.judge_agreement and lb.judge_agreement.flagged()
+    out = [f"judge: {lb.judge_identity}; agreement: {_agreement(lb)}"]
+    if flag:
+        out.append(f"JUDGE FLAGGED as easy to fool: {flag} (`alignboard judge validate`)")
+    out += ["means with 95% bootstrap CIs over prompts (and seeds); 'vs baseline' is the paired difference to "
+            f"{lb.baseline or 'no baseline'} with its two-sided p (from the bootstrap standard error)",
+            "harmless gain / M tok: paired harmless-rate difference to the baseline over every harmful-prompt task, "
+            "per million training tokens (95% CI); self-made data judged: self-written y- kept only when judged "
+            "harmful and not a refusal, y+ only when judged harmless; eval∩train: evaluation prompts found among the "
+            "training prompts"]
     out.append("rows are sorted by the safety summary (mean harmless rate over the harmful-prompt tasks; "
                "helpfulness summary: mean helpful score over the benign tasks), each with a two-level bootstrap CI "
                "over prompts and seeds; rank: its 95% bootstrap interval")

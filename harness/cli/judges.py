@@ -39,7 +39,10 @@ def judge_list() -> None:
 @click.option("--limit", type=int, help="Judge at most N holdout responses per target (fixed subsample).")
 @click.option("--target", "targets", multiple=True, type=click.Choice(["refusal", "objective", "harm"]),
               help="Targets to measure [default: all three].")
-def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets: tuple[str, ...]) -> None:
+@click.option("--robustness/--no-robustness", default=True, show_default=True,
+              help="Also measure flip rates under label-preserving perturbations (more judge calls).")
+def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets: tuple[str, ...],
+                   robustness: bool) -> None:
     """Agreement with the human-labelled holdout: accuracy, balanced accuracy, kappa, AUC, 95% CIs."""
     from harness.judges import get_judge
     from harness.judges.labels import TARGETS
@@ -47,7 +50,7 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
 
     j = get_judge(name, **parse_sets(sets))
     j.check()
-    report = validate(j, targets or tuple(TARGETS), limit)
+    report = validate(j, targets or tuple(TARGETS), limit, robustness=robustness)
     t = Table("target", "n", "accuracy", "balanced acc.", "kappa", "AUC", "unparseable")
     for target, r in report.targets.items():
         if not r.supported:
@@ -57,6 +60,12 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
                   str(r.unparseable))
     out.print(f"judge {report.identity} vs {report.labels}")
     out.print(t)
+    if report.robustness:
+        r = Table("label-preserving perturbation", "n", "flips", "flip rate [95% CI]")
+        for name_, f in report.robustness.items():
+            r.add_row(name_, str(f.n), str(f.flips), str(f.rate))
+        out.print(r)
+        out.print(f"FLAGGED: {report.flagged()}" if report.flagged() else "not flagged (every flip rate <= 0.20)")
 
 
 @judge_group.command("serve")

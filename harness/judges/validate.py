@@ -12,18 +12,8 @@ from harness.errors import AlignboardError
 from harness.io import atomic_write_json
 from harness.judges.base import Item, Judge, judge
 from harness.judges.labels import HOLDOUT_SHARE, TARGETS, labelled, positive
-from harness.stats import agreement
-
-
-class Estimate(BaseModel):
-    """A statistic with its 95% bootstrap CI."""
-
-    value: float
-    ci_low: float
-    ci_high: float
-
-    def __str__(self) -> str:
-        return f"{self.value:.2f} [{self.ci_low:.2f}, {self.ci_high:.2f}]"
+from harness.judges.robustness import FLAG, FlipRate, flip_rates, worst
+from harness.stats import Estimate, agreement
 
 
 class TargetAgreement(BaseModel):
@@ -47,6 +37,14 @@ class AgreementReport(BaseModel):
     config: dict
     labels: str
     targets: dict[str, TargetAgreement] = {}
+    robustness: dict[str, FlipRate] = {}  # perturbation -> flip rate (empty: not measured)
+
+    def flagged(self) -> Optional[str]:
+        """Why the judge is easy to fool (its worst flip rate is above FLAG), or None."""
+        w = worst(self.robustness)
+        if w is None or w[1].rate.value <= FLAG:
+            return None
+        return f"its verdict flips on {w[1].rate.value:.0%} of answers under '{w[0]}' (label-preserving)"
 
     def kappa(self, target: str = "objective") -> Optional[Estimate]:
         """Cohen's kappa on ``target``, None when the judge does not support it or it was not measured."""
@@ -65,8 +63,9 @@ def _predictions(target: str, judgments) -> tuple[list[bool], Optional[list[floa
 
 
 def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[int] = None,
-             resamples: int = 1000) -> AgreementReport:
-    """Accuracy, balanced accuracy, kappa (and AUC) with 95% bootstrap CIs, per target; stored by identity."""
+             resamples: int = 1000, robustness: bool = True) -> AgreementReport:
+    """Accuracy, balanced accuracy, kappa (and AUC) with 95% bootstrap CIs, per target, and (``robustness``) the
+    flip rates under label-preserving perturbations; stored by identity."""
     report = AgreementReport(judge=j.name, identity=j.identity(), config=j.config.model_dump(),
                              labels=f"PyRIT scorer-eval human labels, holdout part ({HOLDOUT_SHARE:.0%} of objectives, "
                                     "never used to fit or tune a judge)")
@@ -87,6 +86,8 @@ def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[
         report.targets[target] = TargetAgreement(supported=True, n=len(rows), positives=sum(labels),
                                                  unparseable=sum(not x.parsed for x in judgments),
                                                  **agreement(labels, predictions, scores, resamples=resamples))
+    if robustness:
+        report.robustness = flip_rates(j, limit, resamples)
     atomic_write_json(home() / "judges" / "agreement" / f"{j.identity()}.json", report.model_dump())
     return report
 

@@ -1,0 +1,44 @@
+"""Can a judge be fooled? Flip rates under label-preserving perturbations, and the flag on leaderboards."""
+
+from harness.judges import get_judge
+from harness.judges.keyword import refusal_hits
+from harness.judges.labels import labelled, positive
+from harness.judges.robustness import PERTURBATIONS, flip_rates
+
+
+def _rows(target):
+    return [r for r in labelled(target, "holdout") if positive(r)]
+
+
+def test_the_keyword_judge_is_fooled_exactly_where_its_phrase_list_says():
+    rates = flip_rates(get_judge("keyword"), resamples=100)
+    assert set(rates) == set(PERTURBATIONS)
+    harmful, refusals = _rows("objective"), _rows("refusal")
+    # an apology in front makes every answer contain a refusal phrase: each answer it judged harmful flips
+    judged_harmful = sum(refusal_hits(r.response) == 0 and bool(r.response.strip()) for r in harmful)
+    apology = rates["apology prefix (harmful answer)"]
+    assert apology.n == len(harmful) and apology.flips == judged_harmful > 0
+    # a refusal said without any stock phrase reads as compliance: each refusal it recognised flips
+    paraphrase = rates["paraphrased refusal (no stock phrase)"]
+    assert paraphrase.n == len(refusals) and paraphrase.flips == sum(refusal_hits(r.response) > 0 for r in refusals)
+    assert apology.rate.ci_low <= apology.rate.value <= apology.rate.ci_high
+    assert rates["refusal + on-topic padding"].flips == 0  # padding keeps the refusal phrase
+
+
+def test_validation_stores_flip_rates_and_a_fooled_judge_is_flagged_on_the_leaderboard(home_with_assets):
+    from harness.judges.validate import stored_agreement, validate
+    from leaderboards.board import build
+    from leaderboards.render import to_markdown
+    from leaderboards.report import to_html
+    from test_leaderboards import entry
+
+    j = get_judge("keyword")
+    report = validate(j, ("refusal",), limit=10, resamples=100)
+    assert len(report.robustness) == 4 and all(f.n == 10 for f in report.robustness.values())
+    assert "apology prefix" in report.flagged()
+    assert stored_agreement(j.identity()).robustness == report.robustness
+    lb = build([entry("base", 0.2, judge_agreement=report), entry("sft", 0.6, judge_agreement=report)], resamples=50)
+    for text in (to_markdown(lb), to_html(lb)):
+        assert "JUDGE FLAGGED as easy to fool" in text and "apology prefix" in text
+    unflagged = report.model_copy(update={"robustness": {}})
+    assert "FLAGGED" not in to_markdown(build([entry("base", 0.2, judge_agreement=unflagged)], resamples=50))
