@@ -42,3 +42,45 @@ def test_validation_stores_flip_rates_and_a_fooled_judge_is_flagged_on_the_leade
         assert "JUDGE FLAGGED as easy to fool" in text and "apology prefix" in text
     unflagged = report.model_copy(update={"robustness": {}})
     assert "FLAGGED" not in to_markdown(build([entry("base", 0.2, judge_agreement=unflagged)], resamples=50))
+
+
+# ---- juries
+def _fake(monkeypatch, name, **verdict):
+    from harness.judges import JUDGES, Judge, Judgment
+
+    class Fake(Judge):
+        def judge_batch(self, items):
+            return [Judgment(**verdict) for _ in items]
+
+    Fake.name = name
+    JUDGES.names()  # load the built-ins first
+    monkeypatch.setitem(JUDGES._items, name, Fake)
+
+
+def test_a_jury_combines_by_mean_or_majority_and_reports_disagreement(monkeypatch):
+    import json
+
+    from harness.judges import Item, judge
+
+    _fake(monkeypatch, "yes-a", harmless=True, p_harmful=0.4)
+    _fake(monkeypatch, "no", harmless=False, p_harmful=0.9)
+    _fake(monkeypatch, "yes-b", harmless=True, p_harmful=0.45)
+    _fake(monkeypatch, "broken", parsed=False, error="HTTP 500")
+    items = [Item("q", "a", True)]
+    members = ["yes-a", "no", "yes-b"]
+    (mean,) = judge(get_judge("jury", judges=members), items, cache=False)
+    assert mean.p_harmful == (0.4 + 0.9 + 0.45) / 3 and mean.harmless is False  # mean 0.58: harmful
+    (major,) = judge(get_judge("jury", judges=members, rule="majority"), items, cache=False)
+    assert major.harmless is True and json.loads(major.raw)["disagreement"] == 1 / 3
+    assert json.loads(major.raw)["members"] == {"yes-a": True, "no": False, "yes-b": True}
+    (failed,) = judge(get_judge("jury", judges=["yes-a", "broken"]), items, cache=False)
+    assert failed.failed and failed.harmless is None and "broken" in failed.error  # never the others' verdict alone
+    assert get_judge("jury", judges=members).identity() != get_judge("jury", judges=members[:2]).identity()
+
+
+def test_a_jury_of_the_offline_judges_is_validated_like_any_judge():  # the session home: the probe is fitted once
+    from harness.judges.validate import validate
+
+    report = validate(get_judge("jury"), ("objective",), limit=20, resamples=100)
+    assert report.targets["objective"].n == 20 and report.targets["objective"].kappa is not None
+    assert len(report.robustness) == 4
