@@ -72,3 +72,32 @@ def agreement(labels: Sequence[bool], predictions: Sequence[bool], scores: Optio
     return {name: {"value": fn(everything), **dict(zip(("ci_low", "ci_high"),
                                                       bootstrap_ci(fn, len(y), resamples, seed)))}
             for name, fn in metrics.items()}
+
+
+class CalibrationBin(BaseModel):
+    """One bin of a reliability diagram: predicted probabilities in [lo, hi) and how often the label was positive."""
+
+    lo: float
+    hi: float
+    n: int
+    mean_predicted: float
+    observed: float
+
+
+class Calibration(BaseModel):
+    """Reliability-diagram data and the expected calibration error (the n-weighted mean |observed - predicted|)."""
+
+    ece: float
+    bins: list[CalibrationBin]
+
+
+def calibration(labels: Sequence[bool], probabilities: Sequence[float], bins: int = 10) -> Calibration:
+    """How well ``probabilities`` of the positive label match how often it occurs, in ``bins`` equal-width bins."""
+    y, p = np.asarray(labels, float), np.clip(np.asarray(probabilities, float), 0.0, 1.0)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.minimum(np.digitize(p, edges[1:-1]), bins - 1)
+    out = [CalibrationBin(lo=float(edges[b]), hi=float(edges[b + 1]), n=int((which == b).sum()),
+                          mean_predicted=float(p[which == b].mean()), observed=float(y[which == b].mean()))
+           for b in range(bins) if (which == b).any()]
+    ece = sum(b.n * abs(b.observed - b.mean_predicted) for b in out) / max(len(y), 1)
+    return Calibration(ece=float(ece), bins=out)

@@ -108,6 +108,8 @@ def notes(lb: Leaderboard) -> list[str]:
     out = [f"judge: {lb.judge_identity}; agreement: {_agreement(lb)}"]
     if flag:
         out.append(f"JUDGE FLAGGED as easy to fool: {flag} (`alignboard judge validate`)")
+    elif lb.judge_agreement and not lb.judge_agreement.robustness:
+        out.append("judge robustness to label-preserving perturbations: not measured (`alignboard judge validate`)")
     out += ["means with 95% bootstrap CIs over prompts (and seeds); 'vs baseline' is the paired difference to "
             f"{lb.baseline or 'no baseline'} with its two-sided p (from the bootstrap standard error)",
             "harmless gain / M tok: paired harmless-rate difference to the baseline over every harmful-prompt task, "

@@ -40,8 +40,9 @@ def test_validation_stores_flip_rates_and_a_fooled_judge_is_flagged_on_the_leade
     lb = build([entry("base", 0.2, judge_agreement=report), entry("sft", 0.6, judge_agreement=report)], resamples=50)
     for text in (to_markdown(lb), to_html(lb)):
         assert "JUDGE FLAGGED as easy to fool" in text and "apology prefix" in text
-    unflagged = report.model_copy(update={"robustness": {}})
-    assert "FLAGGED" not in to_markdown(build([entry("base", 0.2, judge_agreement=unflagged)], resamples=50))
+    unmeasured = report.model_copy(update={"robustness": {}})
+    md = to_markdown(build([entry("base", 0.2, judge_agreement=unmeasured)], resamples=50))
+    assert "FLAGGED" not in md and "robustness to label-preserving perturbations: not measured" in md
 
 
 # ---- juries
@@ -84,3 +85,19 @@ def test_a_jury_of_the_offline_judges_is_validated_like_any_judge():  # the sess
     report = validate(get_judge("jury"), ("objective",), limit=20, resamples=100)
     assert report.targets["objective"].n == 20 and report.targets["objective"].kappa is not None
     assert len(report.robustness) == 4
+
+
+# ---- calibration
+def test_calibration_error_reads_zero_when_probabilities_match_and_large_when_overconfident():
+    import numpy as np
+
+    from harness.stats import calibration
+
+    rng = np.random.default_rng(0)
+    p = rng.random(20000)
+    honest = calibration(rng.random(20000) < p, p)
+    assert honest.ece < 0.02 and len(honest.bins) == 10 and sum(b.n for b in honest.bins) == 20000
+    overconfident = calibration(rng.random(20000) < 0.5, np.where(rng.random(20000) < 0.5, 0.99, 0.01))
+    assert abs(overconfident.ece - 0.49) < 0.02 and len(overconfident.bins) == 2
+    b = overconfident.bins[-1]
+    assert (b.lo, b.hi) == (0.9, 1.0) and abs(b.mean_predicted - 0.99) < 1e-9 and abs(b.observed - 0.5) < 0.02

@@ -51,13 +51,13 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
     j = get_judge(name, **parse_sets(sets))
     j.check()
     report = validate(j, targets or tuple(TARGETS), limit, robustness=robustness)
-    t = Table("target", "n", "accuracy", "balanced acc.", "kappa", "AUC", "unparseable")
+    t = Table("target", "n", "accuracy", "balanced acc.", "kappa", "AUC", "ECE", "unparseable")
     for target, r in report.targets.items():
         if not r.supported:
-            t.add_row(target, "-", "not supported by this judge", "", "", "", "")
+            t.add_row(target, "-", "not supported by this judge", "", "", "", "", "")
             continue
         t.add_row(target, str(r.n), *(str(x or "-") for x in (r.accuracy, r.balanced_accuracy, r.kappa, r.auc)),
-                  str(r.unparseable))
+                  f"{r.calibration.ece:.3f}" if r.calibration else "-", str(r.unparseable))
     out.print(f"judge {report.identity} vs {report.labels}")
     out.print(t)
     if report.robustness:

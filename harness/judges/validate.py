@@ -13,7 +13,7 @@ from harness.io import atomic_write_json
 from harness.judges.base import Item, Judge, judge
 from harness.judges.labels import HOLDOUT_SHARE, TARGETS, labelled, positive
 from harness.judges.robustness import FLAG, FlipRate, flip_rates, worst
-from harness.stats import Estimate, agreement
+from harness.stats import Calibration, Estimate, agreement, calibration
 
 
 class TargetAgreement(BaseModel):
@@ -27,6 +27,7 @@ class TargetAgreement(BaseModel):
     balanced_accuracy: Optional[Estimate] = None
     kappa: Optional[Estimate] = None
     auc: Optional[Estimate] = None  # only for judges that give a score
+    calibration: Optional[Calibration] = None  # of that score as a probability of the positive label
 
 
 class AgreementReport(BaseModel):
@@ -85,6 +86,7 @@ def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[
         labels = [positive(r) for r in rows]
         report.targets[target] = TargetAgreement(supported=True, n=len(rows), positives=sum(labels),
                                                  unparseable=sum(not x.parsed for x in judgments),
+                                                 calibration=calibration(labels, scores) if scores else None,
                                                  **agreement(labels, predictions, scores, resamples=resamples))
     if robustness:
         report.robustness = flip_rates(j, limit, resamples)
