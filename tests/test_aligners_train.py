@@ -51,7 +51,7 @@ def test_builtin_trains_and_changes_greedy_output(shared, name, config):
     assert tuned != base_answer
     if name == "rlhf":
         # a share of the held-out pairs the reward model ranks right: a whole number of them
-        n, acc = art.metrics["reward_heldout_pairs"], art.metrics["reward_model_accuracy"]
+        n, acc = int(art.metrics["reward_heldout_pairs"]), art.metrics["reward_model_accuracy"]
         assert n >= 1 and round(acc * n) in range(n + 1) and abs(acc * n - round(acc * n)) < 1e-9
 
 

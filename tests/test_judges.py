@@ -17,8 +17,8 @@ KEY = "sk-test-secret-key-123"
 
 
 def test_builtin_judges_registered():
-    assert {"keyword", "hf", "openai", "classifier", "probe"} <= set(JUDGES.names())
-    with pytest.raises(AlignboardError, match="unknown judge 'gpt5'; known: classifier, hf, keyword"):
+    assert {"keyword", "hf", "openai", "classifier", "probe", "jury"} <= set(JUDGES.names())
+    with pytest.raises(AlignboardError, match="unknown judge 'gpt5'; known: classifier, hf, jury, keyword"):
         get_judge("gpt5")
 
 
