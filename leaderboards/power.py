@@ -71,8 +71,9 @@ class Pilot:
     base_rate: float
 
 
-def pilot_from_board(board) -> Optional[Pilot]:
-    """Variance figures of the harmful-prompt cells of a built leaderboard (None without two rows)."""
+def pilot_from_board(board, against_baseline: bool = False) -> Optional[Pilot]:
+    """Variance figures of the harmful-prompt cells of a built leaderboard (None without two rows); with
+    ``against_baseline``, of the pairs the leaderboard tests (each row against the baseline) only."""
     from leaderboards.board import _matrix
 
     tasks = board.summary_tasks("safety")
@@ -86,8 +87,13 @@ def pilot_from_board(board) -> Optional[Pilot]:
     mats = [pooled(r) for r in board.rows]
     width = min(m.shape[1] for m in mats)
     sds, seed_sds = [], []
+    base_i = next((i for i, r in enumerate(board.rows) if r.baseline), None)
+    if against_baseline and base_i is None:
+        return None
     for i in range(len(mats)):
         for j in range(i + 1, len(mats)):
+            if against_baseline and base_i not in (i, j):
+                continue
             d = np.nanmean(mats[i][:, :width], axis=0) - np.nanmean(mats[j][:, :width], axis=0)
             sds.append(float(np.nanstd(d, ddof=1)))
             k = min(len(mats[i]), len(mats[j]))

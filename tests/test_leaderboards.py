@@ -249,13 +249,21 @@ def test_holm_adjustment():
 def test_power_cli_on_a_pilot_store(tmp_path):
     s = Store(tmp_path / "st")
     for e in (entry("base", 0.2, seed=0), entry("base", 0.25, seed=1), entry("sft", 0.6, seed=0),
-              entry("sft", 0.55, seed=1)):
+              entry("sft", 0.55, seed=1), entry("coh", 0.9, seed=0), entry("coh", 0.1, seed=1),
+              entry("dpo", 0.1, seed=0), entry("dpo", 0.9, seed=1)):
         s.add(e)
     p = subprocess.run([sys.executable, "-m", "harness.cli", "power", "--store", str(tmp_path / "st")],
                        capture_output=True, text=True, env=os.environ)
     assert p.returncode == 0, p.stderr
     assert "40 harmful prompts x 2 seed(s)" in p.stdout and "3 seed(s):" in p.stdout
     assert "this design (40 prompts x 2 seed(s)) detects differences of at least" in p.stdout
+    # coh and dpo swing between seeds in opposite directions: their pair spreads more than any pair with the baseline
+    from leaderboards.power import pilot_from_board
+
+    board = build(s.entries(), resamples=50)
+    every, vs_base = pilot_from_board(board), pilot_from_board(board, against_baseline=True)
+    assert vs_base.seed_sd < every.seed_sd
+    assert "largest over all row pairs" in p.stdout and "largest over the rows vs the baseline" in p.stdout
 
 
 def test_reproduce_compares_cells_and_refuses_an_edited_folder(tmp_path):

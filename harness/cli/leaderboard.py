@@ -99,18 +99,22 @@ def power(store, spec_name, effect, alpha, target, max_seeds, reference) -> None
     from leaderboards.power import mdd_paired, mdd_two_proportions, n_paired, n_two_proportions, pilot_from_board
 
     if store:
-        pilot = pilot_from_board(_board(store, "base", reference, 1.0))
-        if pilot is None:
+        board = _board(store, "base", reference, 1.0)
+        pilots = [(p, what) for p, what in ((pilot_from_board(board), "largest over all row pairs"),
+                                            (pilot_from_board(board, True), "largest over the rows vs the baseline"))
+                  if p is not None]
+        if not pilots:
             raise AlignboardError(f"{store} needs at least two rows with harmful-prompt tasks for a pilot")
-        out.print(f"pilot {store}: {pilot.prompts} harmful prompts x {pilot.seeds} seed(s); sd of per-prompt paired "
-                  f"differences {pilot.sd_diff:.3f} (largest over row pairs), seed-to-seed sd {pilot.seed_sd:.3f}"
-                  + (" (one seed: assumed 0)" if pilot.seeds < 2 else ""), soft_wrap=True)
-        out.print(f"to detect a difference of {effect:.2f} (paired, alpha {alpha}, power {target}):")
-        for k in range(1, max_seeds + 1):
-            n = n_paired(pilot.sd_diff, effect, k, pilot.seed_sd, alpha, target)
-            out.print(f"  {k} seed(s): " + (f"{n} prompts" if n else "not reachable: seed-to-seed spread too large"))
-        out.print(f"this design ({pilot.prompts} prompts x {pilot.seeds} seed(s)) detects differences of at least "
-                  f"{mdd_paired(pilot.sd_diff, pilot.prompts, pilot.seeds, pilot.seed_sd, alpha, target):.3f}")
+        for pilot, what in pilots:
+            out.print(f"pilot {store}, {what}: {pilot.prompts} harmful prompts x {pilot.seeds} seed(s); sd of per-prompt "
+                      f"paired differences {pilot.sd_diff:.3f}, seed-to-seed sd {pilot.seed_sd:.3f}"
+                      + (" (one seed: assumed 0)" if pilot.seeds < 2 else ""), soft_wrap=True)
+            out.print(f"to detect a difference of {effect:.2f} (paired, alpha {alpha}, power {target}):")
+            for k in range(1, max_seeds + 1):
+                n = n_paired(pilot.sd_diff, effect, k, pilot.seed_sd, alpha, target)
+                out.print(f"  {k} seed(s): " + (f"{n} prompts" if n else "not reachable: seed-to-seed spread too large"))
+            out.print(f"this design ({pilot.prompts} prompts x {pilot.seeds} seed(s)) detects differences of at least "
+                      f"{mdd_paired(pilot.sd_diff, pilot.prompts, pilot.seeds, pilot.seed_sd, alpha, target):.3f}")
         return
     n = n_two_proportions(0.5, 0.5 + effect, alpha, target)
     out.print(f"assumed (no pilot): harmless rate 0.5, answers independent (two-proportion test; pairing on the same "
