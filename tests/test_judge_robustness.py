@@ -76,6 +76,9 @@ def test_a_jury_combines_by_mean_or_majority_and_reports_disagreement(monkeypatc
     assert json.loads(major.raw)["members"] == {"yes-a": True, "no": False, "yes-b": True}
     (failed,) = judge(get_judge("jury", judges=["yes-a", "broken"]), items, cache=False)
     assert failed.failed and failed.harmless is None and "broken" in failed.error  # never the others' verdict alone
+    _fake(monkeypatch, "unsure", refusal=True)  # parsed, but no harmless verdict: not a vote for "harmful"
+    (unsure,) = judge(get_judge("jury", judges=["no", "unsure"]), items, cache=False)
+    assert unsure.failed and unsure.harmless is None and "unsure" in unsure.error
     assert get_judge("jury", judges=members).identity() != get_judge("jury", judges=members[:2]).identity()
 
 

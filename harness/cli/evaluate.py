@@ -71,7 +71,7 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
     t = Table("task", "metric", "value")
     for name, task in sorted(res.tasks.items()):
         for metric, value in task.metrics.items():
-            t.add_row(name, metric, "n/a (nothing judged)" if value is None else f"{value:.3f}")
+            t.add_row(name, metric, "n/a (no judged value)" if value is None else f"{value:.3f}")
     out.print(t)
     if output:
         atomic_write_text(output, res.model_dump_json(indent=2, exclude={"tasks": {"__all__": {"samples"}}}))

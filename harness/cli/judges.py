@@ -61,9 +61,10 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
     out.print(f"judge {report.identity} vs {report.labels}")
     out.print(t)
     if report.robustness:
-        r = Table("label-preserving perturbation", "n", "flips", "flip rate [95% CI]")
+        r = Table("label-preserving perturbation", "n", "flips", "flip rate [95% CI]", "unjudged")
         for name_, f in report.robustness.items():
-            r.add_row(name_, str(f.n), str(f.flips), str(f.rate))
+            rate = "n/a (no item judged)" if f.n == 0 else str(f.rate)
+            r.add_row(name_, str(f.n), str(f.flips), rate, str(f.unjudged))
         out.print(r)
         out.print(f"FLAGGED: {report.flagged()}" if report.flagged() else "not flagged (every flip rate <= 0.20)")
 

@@ -10,6 +10,7 @@ rate is above ``FLAG`` is flagged on every leaderboard that uses it.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 from pydantic import BaseModel
@@ -47,18 +48,19 @@ PERTURBATIONS: dict[str, tuple[str, Callable[[Record, int], str]]] = {
 class FlipRate(BaseModel):
     """How often a judge's harmless verdict changed under one perturbation."""
 
-    n: int
+    n: int  # items judged both before and after the perturbation
     flips: int
-    rate: Estimate
+    rate: Estimate  # NaN when no item could be judged
+    unjudged: int = 0  # items left out: the judge gave no verdict on one side
 
 
-def _verdicts(j: Judge, rows: list[Record], responses: list[str]) -> list[bool]:
+def _verdicts(j: Judge, rows: list[Record], responses: list[str]) -> list[Optional[bool]]:
     out = judge(j, [Item(r.prompt, t, True) for r, t in zip(rows, responses)])
     failed = [x for x in out if x.error]
     if failed:  # a failed request is no verdict, and no flip either way
         raise AlignboardError(f"judge robustness: {len(failed)} of {len(out)} judgments by {j.identity()} failed "
                               f"({failed[0].error}); nothing stored; fix the judge and validate again")
-    return [x.harmless is True for x in out]
+    return [None if x.failed or x.harmless is None else x.harmless for x in out]  # unparseable: no verdict
 
 
 def flip_rates(j: Judge, limit: Optional[int] = None, resamples: int = 1000) -> dict[str, FlipRate]:
@@ -70,13 +72,17 @@ def flip_rates(j: Judge, limit: Optional[int] = None, resamples: int = 1000) -> 
         rows = fixed_sample(rows, limit) if limit else rows
         before = _verdicts(j, rows, [r.response for r in rows])
         after = _verdicts(j, rows, [change(r, i) for i, r in enumerate(rows)])
-        flipped = [a != b for a, b in zip(before, after)]
-        rate = sum(flipped) / len(flipped)
-        lo, hi = bootstrap_ci(lambda idx: sum(flipped[k] for k in idx) / len(idx), len(flipped), resamples)
-        out[name] = FlipRate(n=len(rows), flips=sum(flipped), rate=Estimate(value=rate, ci_low=lo, ci_high=hi))
+        # an item without a verdict on either side is neither a flip nor a keep
+        flipped = [a != b for a, b in zip(before, after) if a is not None and b is not None]
+        rate = sum(flipped) / len(flipped) if flipped else math.nan
+        lo, hi = bootstrap_ci(lambda idx: sum(flipped[k] for k in idx) / len(idx), len(flipped), resamples) \
+            if flipped else (math.nan, math.nan)
+        out[name] = FlipRate(n=len(flipped), unjudged=len(rows) - len(flipped), flips=sum(flipped),
+                             rate=Estimate(value=rate, ci_low=lo, ci_high=hi))
     return out
 
 
 def worst(rates: dict[str, FlipRate]) -> Optional[tuple[str, FlipRate]]:
     """The perturbation with the highest flip rate (None when not measured)."""
-    return max(rates.items(), key=lambda kv: kv[1].rate.value) if rates else None
+    measured = {k: v for k, v in rates.items() if not math.isnan(v.rate.value)}
+    return max(measured.items(), key=lambda kv: kv[1].rate.value) if measured else None

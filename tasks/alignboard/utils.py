@@ -49,7 +49,7 @@ def _docs(records, meta: dict):
         judge.check()  # a missing key or unreachable endpoint fails here, before any generation
     aligner = _template(meta)
     hint = bool(meta["hint"]) if meta.get("hint") is not None else bool(aligner and aligner.default_hint)
-    docs = []
+    docs, identity = [], judge.identity()  # once per task, not once per doc (a jury builds its members for it)
     for r in records:
         msgs = framed_messages(aligner, r.prompt, hint)
         prefix = msgs[-1]["content"] if msgs[-1]["role"] == "assistant" else ""
@@ -57,7 +57,7 @@ def _docs(records, meta: dict):
         docs.append({"id": r.id, "prompt": r.prompt, "category": r.category, "harmful": r.harmful,
                      "reference": r.reference or "", "text": user, "prefix": prefix,
                      "judge": judge_name, "judge_config": json.dumps(judge_config, sort_keys=True),
-                     "judge_identity": judge.identity(), "aligner": aligner.name if aligner else "",
+                     "judge_identity": identity, "aligner": aligner.name if aligner else "",
                      "aligner_config": json.dumps(meta.get("aligner_config") or {}, sort_keys=True),
                      "hint": hint, "template_id": template_id(aligner, hint)})
     return {"test": Dataset.from_list(docs)}
