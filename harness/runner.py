@@ -142,13 +142,8 @@ def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None
         log(f"  {label} (hint {'on' if hint else 'off'}): "
             + (" + ".join(f"{k} {v}" for k, v in split.items()) + f" = {sum(split.values())} steps" if split
                else "no training"))
-    from leaderboards.power import mdd_two_proportions
-
     n = planned_prompts(spec)
-    log("power: " + (f"{n} harmful prompts x {len(spec.seeds)} seed(s) per row detect a safety-summary difference "
-                     f"of {mdd_two_proportions(n * len(spec.seeds)):.2f} (alpha 0.05, power 0.8; assumed: rate 0.5, "
-                     "every answer independent; `alignboard power --store` measures it from a pilot run)" if n else
-                     "prompt counts need the hub"))
+    log("power: " + (_planned_power(spec, root, n) if n else "prompt counts need the hub"))
     try:
         stages, _ = plan(spec, root)
     except AlignboardError as e:
@@ -157,6 +152,30 @@ def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None
     for s in stages:
         log(f"{s.label} seed {s.seed}: train {'cached' if s.trained else 'to do'} ({s.train_dir.name}), "
             f"evaluate {'cached' if s.evaluated else 'to do'} ({s.entry_path.name})")
+
+
+def _planned_power(spec: Spec, root: Path, n: int) -> str:
+    """The planned design's minimum detectable difference: measured from the run's own store when it already
+    holds a pilot (two rows or more), assumed otherwise."""
+    from leaderboards.power import mdd_two_proportions, pilot_pairs, pooled
+
+    seeds = len(spec.seeds)
+    head = f"{n} harmful prompts x {seeds} seed(s) per row detect a safety-summary difference of "
+    if (root / "store").is_dir():
+        from leaderboards.board import build
+        from leaderboards.store import Store
+
+        try:
+            pairs = pilot_pairs(build(Store(root / "store").entries(), spec.eval.baseline, resamples=1), True)
+        except AlignboardError:
+            pairs = {}
+        if pairs:
+            c = pooled(list(pairs.values()))
+            return (head + f"{c.mdd(n, seeds):.2f} against the baseline (alpha 0.05, power 0.8; measured on the "
+                    f"{len(pairs) + 1} rows already in {root / 'store'}, {c.seeds} seed(s): the typical pair's "
+                    "variance components, see `alignboard power --store`)")
+    return (head + f"{mdd_two_proportions(n * seeds):.2f} (alpha 0.05, power 0.8; assumed: rate 0.5, every answer "
+            "independent, no seed-to-seed spread -- optimistic; `alignboard power --store` measures it from a pilot)")
 
 
 def provenance(spec: Spec, judge) -> dict[str, dict]:

@@ -212,8 +212,11 @@ def test_power_matches_the_closed_form_two_proportion_calculation():
     assert mdd_two_proportions(388) == pytest.approx(0.1, abs=0.002)
     assert mdd_two_proportions(24) > mdd_two_proportions(72) > mdd_two_proportions(388)
     assert n_paired(0.5, 0.1) == math.ceil(((za + zb) * 0.5 / 0.1) ** 2)  # 197
-    assert n_paired(0.5, 0.1, seeds=2) == math.ceil(((za + zb) * 0.5 / 0.1) ** 2 / 2)
-    assert n_paired(0.5, 0.1, seeds=1, seed_sd=0.2) is None  # the seed spread alone exceeds the effect
+    # the prompt part is a property of the prompts: more seeds do not average it away; the residual they do
+    assert n_paired(0.5, 0.1, seeds=2) == n_paired(0.5, 0.1)
+    assert n_paired(0.0, 0.1, seeds=2, residual_sd=0.5) == math.ceil(((za + zb) * 0.5 / 0.1) ** 2 / 2)
+    assert n_paired(0.5, 0.1, seeds=1, seed_sd=0.05) is None  # the seed spread alone exceeds the effect
+    assert n_paired(0.5, 0.1, seeds=9, seed_sd=0.05) > 197  # enough seeds make it reachable, at more prompts
     assert mdd_paired(0.5, 197) == pytest.approx(0.1, abs=0.001)
 
 
@@ -255,15 +258,52 @@ def test_power_cli_on_a_pilot_store(tmp_path):
     p = subprocess.run([sys.executable, "-m", "harness.cli", "power", "--store", str(tmp_path / "st")],
                        capture_output=True, text=True, env=os.environ)
     assert p.returncode == 0, p.stderr
-    assert "40 harmful prompts x 2 seed(s)" in p.stdout and "3 seed(s):" in p.stdout
-    assert "this design (40 prompts x 2 seed(s)) detects differences of at least" in p.stdout
+    assert "40 harmful prompts x 2 seed(s)" in p.stdout and "3 seed(s)" in p.stdout
+    assert "this design (40 prompts x 2 seed(s)) detects" in p.stdout and "coh - base" in p.stdout
     # coh and dpo swing between seeds in opposite directions: their pair spreads more than any pair with the baseline
-    from leaderboards.power import pilot_from_board
+    from leaderboards.power import pilot_pairs
 
     board = build(s.entries(), resamples=50)
-    every, vs_base = pilot_from_board(board), pilot_from_board(board, against_baseline=True)
-    assert vs_base.seed_sd < every.seed_sd
-    assert "largest over all row pairs" in p.stdout and "largest over the rows vs the baseline" in p.stdout
+    every, vs_base = pilot_pairs(board), pilot_pairs(board, against_baseline=True)
+    assert set(vs_base) == {("sft", "base"), ("coh", "base"), ("dpo", "base")} and len(every) == 6
+    assert max(c.seed for c in vs_base.values()) < every[("coh", "dpo")].seed
+    assert "noisiest pair (coh - dpo)" in p.stdout and "typical pair vs the baseline" in p.stdout
+
+
+def test_dry_run_power_is_measured_from_the_runs_own_store_when_it_holds_a_pilot(tmp_path):
+    from harness.runner import _planned_power
+    from harness.spec import load_spec
+
+    spec = load_spec("demo")
+    assumed = _planned_power(spec, tmp_path, 72)
+    assert "assumed: rate 0.5" in assumed and "72 harmful prompts x 1 seed(s)" in assumed
+    s = Store(tmp_path / "store")
+    for e in (entry("base", 0.2, seed=0), entry("base", 0.2, seed=1), entry("sft", 0.6, seed=0),
+              entry("sft", 0.7, seed=1)):
+        s.add(e)
+    measured = _planned_power(spec, tmp_path, 72)
+    assert "measured on the 2 rows already in" in measured and "2 seed(s)" in measured
+    from leaderboards.power import pilot_pairs
+
+    c = pilot_pairs(build(s.entries(), resamples=1), True)[("sft", "base")]
+    assert f"difference of {c.mdd(72, 1):.2f} against the baseline" in measured
+
+
+def test_variance_components_recover_a_known_design():
+    from leaderboards.power import components
+
+    rng = np.random.default_rng(0)
+    prompt_part, seed_part = rng.normal(0, 0.4, 2000), rng.normal(0, 0.1, 50)
+    exact = components(0.2 + seed_part[:, None] + prompt_part[None, :])  # no residual at all
+    assert exact.residual == pytest.approx(0, abs=1e-9) and exact.mean == pytest.approx(0.2 + seed_part.mean()
+                                                                                         + prompt_part.mean())
+    assert exact.prompt == pytest.approx(prompt_part.std(ddof=1)) and exact.seed == pytest.approx(seed_part.std(ddof=1))
+    noisy = components(seed_part[:, None] + prompt_part[None, :] + rng.normal(0, 0.3, (50, 2000)))
+    assert (noisy.prompt, noisy.seed, noisy.residual) == pytest.approx((0.4, 0.1, 0.3), abs=0.03)
+    # more prompts only shrink the prompt and residual parts: the seed part sets a floor
+    assert noisy.mdd(n=10 ** 9, seeds=3) == pytest.approx(2.8016 * noisy.seed / math.sqrt(3), rel=0.01)
+    one_seed = components(prompt_part[None, :200] + 0.5)
+    assert one_seed.seed == 0 and one_seed.prompt == pytest.approx(prompt_part[:200].std(ddof=1))
 
 
 def test_reproduce_compares_cells_and_refuses_an_edited_folder(tmp_path):

@@ -96,25 +96,10 @@ def leaderboard_publish(store: str, baseline: str, reference: str | None, max_un
 @click.option("--reference", help="Judge identity whose entries are used (a store with several judges).")
 def power(store, spec_name, effect, alpha, target, max_seeds, reference) -> None:
     """Prompts x seeds needed to tell two aligners apart, and the smallest difference a design detects."""
-    from leaderboards.power import mdd_paired, mdd_two_proportions, n_paired, n_two_proportions, pilot_from_board
+    from leaderboards.power import mdd_two_proportions, n_two_proportions
 
     if store:
-        board = _board(store, "base", reference, 1.0)
-        pilots = [(p, what) for p, what in ((pilot_from_board(board), "largest over all row pairs"),
-                                            (pilot_from_board(board, True), "largest over the rows vs the baseline"))
-                  if p is not None]
-        if not pilots:
-            raise AlignboardError(f"{store} needs at least two rows with harmful-prompt tasks for a pilot")
-        for pilot, what in pilots:
-            out.print(f"pilot {store}, {what}: {pilot.prompts} harmful prompts x {pilot.seeds} seed(s); sd of per-prompt "
-                      f"paired differences {pilot.sd_diff:.3f}, seed-to-seed sd {pilot.seed_sd:.3f}"
-                      + (" (one seed: assumed 0)" if pilot.seeds < 2 else ""), soft_wrap=True)
-            out.print(f"to detect a difference of {effect:.2f} (paired, alpha {alpha}, power {target}):")
-            for k in range(1, max_seeds + 1):
-                n = n_paired(pilot.sd_diff, effect, k, pilot.seed_sd, alpha, target)
-                out.print(f"  {k} seed(s): " + (f"{n} prompts" if n else "not reachable: seed-to-seed spread too large"))
-            out.print(f"this design ({pilot.prompts} prompts x {pilot.seeds} seed(s)) detects differences of at least "
-                      f"{mdd_paired(pilot.sd_diff, pilot.prompts, pilot.seeds, pilot.seed_sd, alpha, target):.3f}")
+        _power_from_pilot(store, reference, effect, alpha, target, max_seeds)
         return
     n = n_two_proportions(0.5, 0.5 + effect, alpha, target)
     out.print(f"assumed (no pilot): harmless rate 0.5, answers independent (two-proportion test; pairing on the same "
@@ -130,3 +115,39 @@ def power(store, spec_name, effect, alpha, target, max_seeds, reference) -> None
             raise AlignboardError(f"the prompt counts of spec {spec.name} need the hub")
         out.print(f"spec {spec.name}: {planned} harmful prompts x {len(spec.seeds)} seed(s) detect differences of "
                   f"at least {mdd_two_proportions(planned * len(spec.seeds), 0.5, alpha, target):.3f}")
+
+
+def _power_from_pilot(store: str, reference: str | None, effect: float, alpha: float, target: float,
+                      max_seeds: int) -> None:
+    """Per pair vs the baseline, then the typical and the noisiest pair: components, what the design detects,
+    and the prompts needed per number of seeds."""
+    from rich.table import Table
+
+    from leaderboards.power import pilot_pairs, pooled
+
+    board = _board(store, "base", reference, 1.0)
+    vs_base, every = pilot_pairs(board, against_baseline=True), pilot_pairs(board)
+    if not every:
+        raise AlignboardError(f"{store} needs at least two rows with harmful-prompt tasks for a pilot")
+    any_pair = next(iter(every.values()))
+    out.print(f"pilot {store}: {any_pair.prompts} harmful prompts x {any_pair.seeds} seed(s); each pair's per-prompt "
+              "harmless differences split into sds of a prompt part (more seeds do not shrink it), a seed part (more "
+              "prompts do not) and a residual" + (" (one seed: the seed part cannot be seen and is assumed 0)"
+                                                  if any_pair.seeds < 2 else ""), soft_wrap=True)
+    t = Table("pair", "difference", "prompt sd", "seed sd", "residual sd", "this design detects",
+              title="each row vs the baseline (the comparisons the leaderboard tests)" if vs_base else "row pairs")
+    noisiest = max(every.items(), key=lambda kv: kv[1].mdd())
+    for (a, b), c in (vs_base or every).items():
+        t.add_row(f"{a} - {b}", f"{c.mean:+.3f}", f"{c.prompt:.3f}", f"{c.seed:.3f}", f"{c.residual:.3f}",
+                  f"{c.mdd(alpha=alpha, power=target):.3f}")
+    Console(width=max(out.width, 120)).print(t)
+    plans = ([("typical pair vs the baseline", pooled(list(vs_base.values())))] if vs_base else []) + \
+        [("typical pair", pooled(list(every.values()))), (f"noisiest pair ({' - '.join(noisiest[0])})", noisiest[1])]
+    for what, c in plans:
+        out.print(f"{what}: sds prompt {c.prompt:.3f}, seed {c.seed:.3f}, residual {c.residual:.3f}; this design "
+                  f"({c.prompts} prompts x {c.seeds} seed(s)) detects {c.mdd(alpha=alpha, power=target):.3f}; to detect "
+                  f"{effect:.2f} (paired, alpha {alpha}, power {target}): " + "; ".join(
+                      f"{k} seed(s) " + (f"{n} prompts" if (n := c.n(effect, k, alpha, target)) else "not reachable")
+                      for k in range(1, (max_seeds if c.seeds > 1 else 1) + 1))
+                  + ("" if c.seeds > 1 else " (more seeds: run a pilot with several to see their spread)"),
+                  soft_wrap=True)
