@@ -107,6 +107,7 @@ class Artifact(BaseModel):
     pools: Optional[dict[str, Any]] = None  # the PoolSpec the training data came from
     train_prompts: int = 0  # how many training instructions; the prompts are in train_prompts.json
     response_checks: Optional[dict[str, dict]] = None  # self-made y-/y+ judged before training (None: unchecked)
+    processes: int = 1  # training processes (accelerate launch); the budget's batch was split over them
 
 
 TRAIN_PROMPTS = "train_prompts.json"  # beside artifact.json: the prompts the run's leak check compares against
@@ -130,6 +131,8 @@ class Context:
     verifier: Optional[Any] = None  # a Judge that checks self-made y-/y+ (None: unchecked)
     verify_retries: int = 2  # times a failing self-made response is written again before it is dropped
     response_checks: dict[str, dict] = field(default_factory=dict)  # "y-"/"y+" -> asked, kept, dropped, ...
+    report_to: tuple[str, ...] = ()  # experiment trackers for training metrics (tensorboard, wandb, mlflow)
+    log_dir: Optional[Path] = None  # where the tensorboard tracker writes (one sub-folder per training stage)
     _lm: Optional[LoadedModel] = None
 
     def base_lm(self) -> LoadedModel:
@@ -239,6 +242,11 @@ def run_aligner(aligner: Aligner, ctx: Context) -> Artifact:
     if data and not any(data.values()):
         raise AlignboardError(f"empty data pool for aligner {aligner.name}: no training examples were built; "
                               "check the pools (n_harmful / n_benign) and the response source")
+    empty = [stage for stage in aligner.stages() if stage in data and not data[stage]]
+    if empty:
+        raise AlignboardError(f"aligner {aligner.name} built no training examples for its {empty[0]} stage (e.g. "
+                              "every self-made y+/y- was rejected by the verifying judge); raise n_harmful / "
+                              "n_benign, use responses = \"dataset\", or check the judge")
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     adapter = ctx.out_dir / "adapter"
     result = aligner.train(ctx, data, adapter)
@@ -253,6 +261,11 @@ def run_aligner(aligner: Aligner, ctx: Context) -> Artifact:
                    inference_template_id=template_id(aligner),
                    pools=ctx.pools.spec.to_meta() if ctx.pools.spec else None, train_prompts=len(used),
                    response_checks=ctx.response_checks or None)
-    atomic_write_json(ctx.out_dir / TRAIN_PROMPTS, used)
-    atomic_write_json(ctx.out_dir / "artifact.json", art.model_dump())
+    from harness.processes import is_main, wait_for_everyone, world_size
+
+    art.processes = world_size()
+    if is_main():  # in a multi-process run, rank 0 writes; every rank leaves once it has
+        atomic_write_json(ctx.out_dir / TRAIN_PROMPTS, used)
+        atomic_write_json(ctx.out_dir / "artifact.json", art.model_dump())
+    wait_for_everyone()
     return art

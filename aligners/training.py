@@ -41,9 +41,15 @@ def _steps(ctx: Context, stage: str) -> int:
 def _common(ctx: Context, out: str, stage: str) -> dict[str, Any]:
     import torch
 
-    b = ctx.budget
+    from harness.processes import world_size
+
+    b, ranks = ctx.budget, world_size()
+    if b.batch_size % ranks:
+        raise AlignboardError(f"batch_size {b.batch_size} does not split over {ranks} training processes; make it a "
+                              f"multiple of {ranks}")
     on_gpu = torch.cuda.is_available()
-    return dict(output_dir=out, max_steps=_steps(ctx, stage), per_device_train_batch_size=b.batch_size,
+    # the budget's batch is the global batch: each process takes its share, so a step sees the same examples
+    return dict(output_dir=out, max_steps=_steps(ctx, stage), per_device_train_batch_size=b.batch_size // ranks,
                 learning_rate=b.learning_rate, lr_scheduler_type="constant", warmup_steps=0, logging_steps=1,
                 save_strategy="no", report_to="none", seed=ctx.seed, data_seed=ctx.seed, bf16=on_gpu,
                 use_cpu=not on_gpu, gradient_checkpointing=False, disable_tqdm=True,
@@ -74,7 +80,32 @@ def _train(trainer, ctx: Context, stage: str) -> None:
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(StageProgress())
+    for tracker in _trackers(ctx, stage):
+        trainer.add_callback(tracker)
     trainer.train()
+
+
+def _trackers(ctx: Context, stage: str) -> list:
+    """Callbacks of ``ctx.report_to`` (transformers' integrations); tensorboard writes to ``log_dir/stage``
+    (the others take their settings from their own environment variables, e.g. WANDB_PROJECT)."""
+    from transformers.integrations import TensorBoardCallback, get_reporting_integration_callbacks
+
+    if not ctx.report_to:
+        return []
+    out = []
+    try:
+        for cls in get_reporting_integration_callbacks(list(ctx.report_to)):
+            if cls is TensorBoardCallback:
+                from torch.utils.tensorboard import SummaryWriter
+
+                folder = (ctx.log_dir or ctx.out_dir / "tensorboard") / f"{ctx.out_dir.name}-{stage}"
+                out.append(cls(tb_writer=SummaryWriter(log_dir=str(folder))))
+            else:
+                out.append(cls())
+    except (ValueError, RuntimeError, ImportError) as e:  # an unknown tracker, or one that is not installed
+        raise AlignboardError(f"report_to {list(ctx.report_to)}: {str(e).splitlines()[0]} (install it, or set "
+                              "[logging] report_to = [] in the spec)") from None
+    return out
 
 
 def load_policy(ctx: Context):
@@ -207,8 +238,13 @@ def rloo(ctx: Context, prompts: list[dict], reward_fn: Callable, model=None, bet
 
 
 def save_adapter(model, out) -> None:
-    """Write the LoRA adapter (safetensors) to ``out`` atomically."""
+    """Write the LoRA adapter (safetensors) to ``out`` atomically (rank 0 only, in a multi-process run)."""
     from peft import PeftModel
+
+    from harness.processes import is_main
+
+    if not is_main():
+        return
 
     with atomic_path(out) as tmp:
         # only the trained adapter: TRL's frozen "ref" copy (a reference policy) is not part of the result

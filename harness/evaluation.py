@@ -121,10 +121,13 @@ def _model(backend: str, model: str, adapter: Optional[str], batch_size: int):
     try:
         import vllm  # noqa: F401
     except ImportError:
-        raise AlignboardError("the vllm backend needs vLLM: pip install 'alignboard[gpu]' (on a CUDA machine)") from None
+        raise AlignboardError("the vllm backend needs vLLM: pip install 'alignboard[gpu]' on a CUDA machine, or "
+                              "vLLM's CPU build in its own environment (bash .ci/vllm-check)") from None
+    import torch
     from lm_eval.models.vllm_causallms import VLLM
 
-    kwargs = dict(pretrained=folder, batch_size="auto")
+    # on CPU in float32, as alignboard's own backend (vLLM would pick the checkpoint's bf16)
+    kwargs = dict(pretrained=folder, batch_size="auto", dtype="auto" if torch.cuda.is_available() else "float32")
     if adapter:
         import json as _json
 

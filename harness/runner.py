@@ -10,77 +10,17 @@ are written atomically; generations and judgments are cached as they are made).
 from __future__ import annotations
 
 import json
-import re
-import time
-from dataclasses import dataclass
+import os
 from pathlib import Path
 from typing import Callable, Optional
 
 from harness.errors import AlignboardError
-from harness.io import atomic_write_json, sha256_file, stable_hash
+from harness.io import atomic_write_json
 from harness.spec import Spec
+from harness.stages import PROTOCOL, Stage, evaluate_stage, plan, train_stage, verifier
 
 
 _CHEAP_TO_VALIDATE = ("keyword", "probe")  # offline judges measured automatically when first used
-_SAFE = re.compile(r"[^\w+.-]")  # characters a row label may not bring into a file name
-PROTOCOL = 2  # bumped when what a stage means changes (2: run-owned eval set, budgets over all stages)
-
-
-@dataclass
-class Stage:
-    """One (aligner, seed): where its training and evaluation outputs live and whether they exist."""
-
-    aligner: str
-    config: dict
-    seed: int
-    train_dir: Path
-    entry_path: Path
-    hint: bool = False
-    label: str = ""
-
-    @property
-    def trained(self) -> bool:
-        return (self.train_dir / "artifact.json").is_file()
-
-    @property
-    def evaluated(self) -> bool:
-        return self.entry_path.is_file()
-
-
-def _tasks_fingerprint() -> str:
-    import tasks
-
-    return stable_hash({p.name: sha256_file(p) for p in sorted(tasks.path().rglob("*")) if p.is_file()
-                        and p.suffix in (".yaml", ".py", "") and "__pycache__" not in p.parts})[:12]
-
-
-def plan(spec: Spec, root: Path) -> tuple[list[Stage], object]:
-    """The stages of ``spec`` under ``root`` (and the pools they train on)."""
-    from aligners.api import get_aligner
-    from harness.data.pools import build_pools
-    from harness.judges import get_judge
-    from harness.models import folder_identity, resolve
-
-    pools = build_pools(spec.data.pool_spec())
-    data_fp = stable_hash([[r.id, r.prompt] for r in pools.harmful_train + pools.benign_train])
-    base_id = folder_identity(resolve(spec.model.base))
-    judge_id = get_judge(spec.eval.judge, **spec.eval.judge_config).identity()
-    tasks_fp = _tasks_fingerprint()
-    verify = spec.data.verify_judge
-    verify_id = None if verify == "none" else get_judge(verify).identity() if verify else judge_id
-    stages = []
-    for a in spec.aligners:
-        aligner = get_aligner(a.name, **a.config)
-        hint, label = a.resolved()
-        for seed in spec.seeds:
-            # rows that differ only in evaluation (sft, sft+hint) share one training stage
-            train_key = stable_hash([PROTOCOL, base_id, data_fp, a.name, aligner.version, aligner.config.model_dump(),
-                                     seed, spec.budget.model_dump(), spec.data.responses, verify_id])[:12]
-            eval_key = stable_hash([train_key, spec.eval.tasks, tasks_fp, judge_id, spec.eval.limit,
-                                    spec.eval.backend, hint, spec.data.pool_spec().to_meta()])[:12]
-            stages.append(Stage(a.name, a.config, seed, root / "train" / f"{a.name}-s{seed}-{train_key}",
-                                root / "eval" / f"{_SAFE.sub('_', label)}-s{seed}-{eval_key}.json", hint, label))
-    return stages, pools
 
 
 def _counts(spec: Spec, log: Callable[[str], None]) -> None:
@@ -196,71 +136,90 @@ def provenance(spec: Spec, judge) -> dict[str, dict]:
                               "pools": spec.data.pool_spec().to_meta()}}
 
 
-def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: bool = False, verbose: bool = False):
+def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: bool = False, verbose: bool = False,
+        executor: str = "local", address: Optional[str] = None):
     """Execute (or, with ``dry_run``, only list) every stage; return the leaderboard.
 
-    Library logs, warnings and loss lines go to ``root/run.log`` unless ``verbose``.
+    ``executor`` "local" runs the stages one after another in this process; "ray" submits them as Ray
+    tasks (``address``: an existing cluster, else a local one). Library logs, warnings and loss lines
+    go to ``root/run.log`` unless ``verbose``.
     """
     if dry_run:
         describe(spec, root, log)
         return None
+    from harness.processes import is_main
+
+    log = log if is_main() else (lambda m: None)  # the other ranks of a multi-process run train quietly
     if verbose:
-        return _execute(spec, root, log)
+        return _execute(spec, root, log, executor, address)
     from harness.logs import to_file
 
-    with to_file(root / "run.log") as path:
+    with to_file(root / ("run.log" if is_main() else f"run.rank{os.environ.get('RANK')}.log")) as path:
         log(f"library logs: {path}")
-        return _execute(spec, root, log)
+        return _execute(spec, root, log, executor, address)
 
 
-def _execute(spec: Spec, root: Path, log: Callable[[str], None]):
+def _execute(spec: Spec, root: Path, log: Callable[[str], None], executor: str = "local",
+             address: Optional[str] = None):
     """Train, evaluate and store every stage that is not done yet; build and publish the leaderboard."""
-    from aligners.api import TRAIN_PROMPTS, Context, get_aligner, run_aligner
-    from harness.evaluation import evaluate
-    from leaderboards.board import build
-    from leaderboards.entry import Entry, from_eval
-    from leaderboards.publish import publish
-    from leaderboards.store import Store
-
-    stages, pools = plan(spec, root)
-    store = Store(root / "store")
     from harness.judges import get_judge
-
-    judge = get_judge(spec.eval.judge, **spec.eval.judge_config)
-    judge.check()  # before any training or generation
     from harness.judges.validate import stored_agreement, validate
 
-    if judge.name in _CHEAP_TO_VALIDATE and stored_agreement(judge.identity()) is None:
+    from harness.processes import is_main, wait_for_everyone, world_size
+
+    stages, pools = plan(spec, root)
+    judge = get_judge(spec.eval.judge, **spec.eval.judge_config)
+    judge.check()  # before any training or generation
+    if is_main() and judge.name in _CHEAP_TO_VALIDATE and stored_agreement(judge.identity()) is None:
         log(f"measuring {judge.identity()} against the human-labelled holdout")
         validate(judge)  # so every entry carries the judge's human agreement
-    # checks self-made y-/y+ (also an aligner's own, e.g. mistake_source = "self" in dataset mode):
-    # the run's judge unless the spec names another, or "none"
-    verify = spec.data.verify_judge
-    verifier = None if verify == "none" else get_judge(verify) if verify else judge
+    if world_size() > 1:  # under accelerate launch: every rank trains, rank 0 alone evaluates and publishes
+        if executor == "ray":
+            raise AlignboardError("--executor ray runs each stage as its own task: start it once, not under "
+                                  "accelerate launch")
+        wait_for_everyone()
+        timings = _run_here(spec, root, [s for s in stages if not s.trained], pools, verifier(spec, judge), log,
+                            evaluate=False)
+        if not is_main():
+            return None
+        timings.update(_run_here(spec, root, stages, pools, None, log))
+    elif executor == "ray":
+        from harness.ray_executor import run_stages
+
+        timings = run_stages(spec, root, stages, log, address)
+    else:
+        timings = _run_here(spec, root, stages, pools, verifier(spec, judge), log)
+    return _publish(spec, root, stages, judge, timings, log)
+
+
+def _run_here(spec: Spec, root: Path, stages: list[Stage], pools, checker, log,
+              evaluate: bool = True) -> dict[str, float]:
+    """The local executor: every stage in this process, one after another (``evaluate``: and its evaluation)."""
     timings: dict[str, float] = {}
     for i, s in enumerate(stages, 1):
         prefix = f"[{i}/{len(stages)}] {s.label} seed {s.seed}"
         if not s.trained:
             log(f"{prefix}: training")
-            t = time.time()
-            ctx = Context(pools=pools, out_dir=s.train_dir, base_model=spec.model.base, seed=s.seed,
-                          budget=spec.budget, responses=spec.data.responses, verifier=verifier)
-            run_aligner(get_aligner(s.aligner, **s.config), ctx)
-            timings[f"train {s.aligner} seed {s.seed}"] = time.time() - t
-        art = json.loads((s.train_dir / "artifact.json").read_text())
+            timings[f"train {s.aligner} seed {s.seed}"] = train_stage(spec, s, pools, checker, root)
+        if not evaluate:
+            continue
         if not s.evaluated:
             log(f"{prefix}: evaluating on {', '.join(spec.eval.tasks)}")
-            t = time.time()
-            res = evaluate(spec.eval.tasks, spec.model.base, art["adapter"], s.aligner, s.config, spec.eval.judge,
-                           spec.eval.judge_config, spec.eval.limit, spec.eval.batch_size, log_samples=True,
-                           backend=spec.eval.backend, pools=spec.data.pool_spec(), hint=s.hint,
-                           train_prompts=json.loads((s.train_dir / TRAIN_PROMPTS).read_text()), judge_checked=True)
-            entry = from_eval(res, s.aligner, s.config, s.seed, art["cost"], label=s.label,
-                              response_checks=art.get("response_checks"))
-            atomic_write_json(s.entry_path, entry.model_dump())
-            timings[f"evaluate {s.label} seed {s.seed}"] = time.time() - t
+            timings[f"evaluate {s.label} seed {s.seed}"] = evaluate_stage(spec, s)
         else:
             log(f"{prefix}: cached")
+    return timings
+
+
+def _publish(spec: Spec, root: Path, stages: list[Stage], judge, timings: dict[str, float], log):
+    """Every stage's entry into the store (in plan order, whichever executor wrote it), then the leaderboard."""
+    from leaderboards.board import build
+    from leaderboards.entry import Entry
+    from leaderboards.publish import publish
+    from leaderboards.store import Store
+
+    store = Store(root / "store")
+    for s in stages:
         try:
             entry = Entry(**json.loads(s.entry_path.read_text()))
         except (ValueError, TypeError):  # not JSON, not an object, not an entry

@@ -77,6 +77,25 @@ class EvalSpec(_Strict):
         "alignboard", description="generation backend: alignboard's own (cached), lm-eval's hf, or vLLM on GPUs")
 
 
+class ResourcesSpec(_Strict):
+    """What one stage asks of a Ray cluster (``--executor ray``); the local executor ignores it, and it never
+    enters a cache key (it changes where a stage runs, not what it computes)."""
+
+    cpus_per_train: float = Field(1, gt=0)
+    gpus_per_train: float = Field(0, ge=0)
+    memory_gb_per_train: Optional[float] = Field(None, gt=0, description="None: no memory reservation")
+    cpus_per_eval: float = Field(1, gt=0)
+    gpus_per_eval: float = Field(0, ge=0)
+    memory_gb_per_eval: Optional[float] = Field(None, gt=0)
+    max_retries: int = Field(3, ge=0, description="times Ray runs a stage again when its worker dies")
+
+
+class LoggingSpec(_Strict):
+    report_to: list[str] = Field(["tensorboard"], description="trackers of training metrics (transformers' "
+                                                              "integrations: tensorboard, wandb, mlflow, ...); "
+                                                              "tensorboard writes under ROOT/tensorboard")
+
+
 class Spec(_Strict):
     """One head-to-head benchmark."""
 
@@ -87,6 +106,8 @@ class Spec(_Strict):
     aligners: list[AlignerSpec]
     seeds: list[Annotated[int, Field(ge=0, lt=2**32)]] = [0]
     eval: EvalSpec = EvalSpec()
+    resources: ResourcesSpec = ResourcesSpec()
+    logging: LoggingSpec = LoggingSpec()
 
     @field_validator("aligners")
     @classmethod
@@ -118,6 +139,12 @@ class Spec(_Strict):
         for t in self.eval.tasks:
             if t not in known:
                 raise AlignboardError(f"unknown task {t!r} in eval.tasks; known: {', '.join(known)}")
+        from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
+
+        for tracker in self.logging.report_to:
+            if tracker not in INTEGRATION_TO_CALLBACK:
+                raise AlignboardError(f"unknown tracker {tracker!r} in logging.report_to; known: "
+                                      f"{', '.join(sorted(INTEGRATION_TO_CALLBACK))}")
         from harness.evalset import check_sources
 
         check_sources(self.eval.tasks, self.data.pool_spec())

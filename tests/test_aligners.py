@@ -225,6 +225,16 @@ def test_empty_pool_fails_before_training(ctx, monkeypatch):
     assert not trained and not (ctx.out_dir / "artifact.json").exists()
 
 
+def test_an_empty_stage_fails_before_training(ctx, monkeypatch):
+    # dpo whose self-made pairs were all dropped: one line naming the stage, never TRL's StopIteration
+    monkeypatch.setattr("aligners.dpo.preference_pairs", lambda ctx, rows: [])
+    trained = []
+    monkeypatch.setattr("aligners.training.sft", lambda *a, **k: trained.append(1))
+    with pytest.raises(AlignboardError, match="aligner dpo built no training examples for its dpo stage"):
+        run_aligner(get_aligner("dpo"), ctx)
+    assert not trained and not (ctx.out_dir / "artifact.json").exists()
+
+
 def test_base_aligner_artifact(ctx):
     art = run_aligner(get_aligner("base"), ctx)
     assert art.adapter is None and art.cost.optimizer_steps == 0

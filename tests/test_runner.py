@@ -61,26 +61,24 @@ def test_presets_load_and_bad_specs_are_one_line(tmp_path):
     from harness.runner import planned_prompts
 
     assert planned_prompts(standard) == 3 * 36 and planned_prompts(demo) == 3 * 24
-    bad = tmp_path / "bad.toml"
-    bad.write_text('name = "x"\naligners = [{name = "sft"}]\n[eval]\ntasks = ["alignboard_nope"]\n')
-    with pytest.raises(AlignboardError, match="unknown task 'alignboard_nope' in eval.tasks; known: alignboard_"):
-        load_spec(str(bad))
-    bad.write_text('name = "x"\naligners = [{name = "magic"}]\n')
-    with pytest.raises(AlignboardError, match="unknown aligner 'magic'; known: base"):
-        load_spec(str(bad))
-    bad.write_text('name = "x"\naligners = [{name = "sft", hint = true}, {name = "sft", label = "sft+hint"}]\n')
-    with pytest.raises(AlignboardError, match="two aligner rows are labelled 'sft\\+hint'; give one of them"):
-        load_spec(str(bad))
-    bad.write_text('name = "x"\naligners = []\n')
-    with pytest.raises(AlignboardError, match="field 'aligners'.*at least one aligner"):
-        load_spec(str(bad))
-    bad.write_text('name = "x"\naligners = [{name = "sft"}]\n[eval]\ntasks = ["alignboard_attacks_mini"]\n')
-    with pytest.raises(AlignboardError, match="task alignboard_attacks_mini evaluates 'attacks', which is not in "
-                                              "the run's pools; add it to \\[data\\] eval_sources"):
-        load_spec(str(bad))
-    bad.write_text('name = "x"\naligners = [{name = "sft"}]\n[budget]\nmax_steps = "many"\n')
-    with pytest.raises(AlignboardError, match=r"field 'budget.max_steps'.*'many'"):
-        load_spec(str(bad))
+    sft = 'name = "x"\naligners = [{name = "sft"}]\n'
+    for text, message in [
+        (sft + '[eval]\ntasks = ["alignboard_nope"]\n', "unknown task 'alignboard_nope' in eval.tasks; known: alignboard_"),
+        ('name = "x"\naligners = [{name = "magic"}]\n', "unknown aligner 'magic'; known: base"),
+        ('name = "x"\naligners = [{name = "sft", hint = true}, {name = "sft", label = "sft+hint"}]\n',
+         "two aligner rows are labelled 'sft\\+hint'; give one of them"),
+        ('name = "x"\naligners = []\n', "field 'aligners'.*at least one aligner"),
+        (sft + '[eval]\ntasks = ["alignboard_attacks_mini"]\n', "task alignboard_attacks_mini evaluates 'attacks', "
+         "which is not in the run's pools; add it to \\[data\\] eval_sources"),
+        (sft + '[logging]\nreport_to = ["tensorbored"]\n',
+         "unknown tracker 'tensorbored' in logging.report_to; known: .*tensorboard"),
+        (sft + '[resources]\ngpus_per_train = -1\n', "field 'resources.gpus_per_train'"),
+        (sft + '[budget]\nmax_steps = "many"\n', r"field 'budget.max_steps'.*'many'"),
+    ]:
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text)
+        with pytest.raises(AlignboardError, match=message):
+            load_spec(str(bad))
 
 
 def test_evaluation_refuses_prompts_seen_in_training():

@@ -58,9 +58,18 @@ def aligners_show(name: str) -> None:
 @click.option("--batch-size", type=int, help="Examples per step [default: the quick budget's].")
 @click.option("--n-harmful", type=int, help="Harmful training instructions [default: the quick budget's].")
 @click.option("--n-benign", type=int, help="Benign training instructions [default: the quick budget's].")
-def aligners_train(name, sets, out_dir, model, responses, seed, verify_judge, **sizes) -> None:
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Train with N processes through `accelerate launch` (DDP; on CPU with gloo); the batch is split "
+                   "over them.")
+def aligners_train(name, sets, out_dir, model, responses, seed, verify_judge, processes, **sizes) -> None:
     """Train one aligner on the default pools and print its artifact."""
     from pathlib import Path
+
+    from harness.processes import is_main
+
+    if processes > 1:
+        _relaunch(processes)
+        return
 
     from aligners.api import QUICK_BUDGET, Budget, Context, get_aligner, run_aligner
     from harness.config import validated
@@ -75,7 +84,33 @@ def aligners_train(name, sets, out_dir, model, responses, seed, verify_judge, **
     ctx = Context(pools=build_pools(PoolSpec()), out_dir=Path(out_dir or f"runs/{name}"), base_model=model,
                   seed=seed, budget=budget, responses=responses, verifier=verifier)
     art = run_aligner(aligner, ctx)
-    out.print_json(art.model_dump_json())
+    if is_main():
+        out.print_json(art.model_dump_json())
+
+
+def _relaunch(processes: int) -> None:
+    """This same command again, without --processes, as N processes under ``accelerate launch``."""
+    import subprocess
+    import sys
+
+    from harness.errors import AlignboardError
+
+    args, argv = [], sys.argv[1:]
+    while argv:
+        a = argv.pop(0)
+        if a == "--processes":
+            argv.pop(0)
+        elif not a.startswith("--processes="):
+            args.append(a)
+    # --multi_gpu is accelerate's torchrun launcher; without a GPU the trainer's processes use gloo on CPU
+    # (accelerate's --cpu would start one process: its multi-CPU launcher is mpirun)
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "harness.cli", *args]
+    err.print(f"launching {processes} processes: accelerate launch --multi_gpu --num_processes {processes} ... "
+              f"-m harness.cli {' '.join(args)}", markup=False, soft_wrap=True)
+    code = subprocess.run(cmd).returncode
+    if code:
+        raise AlignboardError(f"the {processes} training processes failed (exit {code}); see their output above")
 
 
 @aligners.command("new")

