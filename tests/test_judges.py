@@ -241,3 +241,42 @@ def test_a_judge_answering_500_makes_eval_fail_loudly_and_the_cell_read_na(serve
                             "--format", "md"], capture_output=True, text=True, env=os.environ, cwd=tmp_path)
     assert "n/a (3 of 3 unjudged)" in shown.stdout and "0.000 [0.000, 0.000]" not in shown.stdout
     assert " *" not in shown.stdout.split("\n\n")[0]  # no row on the Pareto front
+
+
+def test_probe_regularisation_is_chosen_by_cross_validation_grouped_by_objective(monkeypatch):
+    """probe_mpnet's fitting on synthetic labels: one C per target from the grid, chosen on folds that never split an
+    objective, and the standardisation folded into the stored weights (same probabilities as scaler + model)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from harness.data.records import Record
+    from harness.judges import probe
+
+    rng = np.random.default_rng(0)
+    rows = [Record(id=f"r{i}", prompt=f"objective {i // 4}", category="x", source="t", harmful=True,
+                   response=f"answer {i}", label=float(i % 3 == 0)) for i in range(120)]
+    table = {r.response: rng.normal(0, 1, 6) * [1, 1, 1, 1, 1, 50] + [3 * r.label, 0, 0, 0, 0, 100] for r in rows}
+    monkeypatch.setattr(probe, "labelled", lambda target, part: rows)
+    from sklearn.model_selection import GroupKFold
+
+    folds = []
+
+    original = GroupKFold.split
+
+    def spy(self, x, y=None, groups=None):
+        for train, test in original(self, x, y, groups):
+            folds.append(({groups[i] for i in train}, {groups[i] for i in test}))
+            yield train, test
+
+    monkeypatch.setattr(GroupKFold, "split", spy)
+    weights = probe._fit(lambda ps, rs: np.array([table[r] for r in rs]), grid=(0.001, 1.0))
+    assert folds and all(not (a & b) for a, b in folds)  # no objective on both sides of a fold
+    x = np.array([table[r.response] for r in rows])
+    y = np.array([r.label >= 0.5 for r in rows])
+    for target, w in weights.items():
+        assert w["C"] in (0.001, 1.0) and set(w["cv_kappa"]) == {0.001, 1.0}
+        assert w["C"] == max(w["cv_kappa"], key=w["cv_kappa"].get)
+        mean, scale = x.mean(0), x.std(0) + 1e-6
+        direct = LogisticRegression(C=w["C"], class_weight="balanced", max_iter=3000).fit((x - mean) / scale, y)
+        folded = 1 / (1 + np.exp(-(x @ np.array(w["coef"]) + w["intercept"])))
+        assert np.allclose(folded, direct.predict_proba((x - mean) / scale)[:, 1], atol=1e-6)
