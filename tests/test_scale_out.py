@@ -115,3 +115,20 @@ def test_training_under_accelerate_launch_with_two_processes(local_board, tmp_pa
         # measured: 1e-5 (sft) and 3e-4 (dpo) relative; with dropout on, or 3 examples over 2 processes, 0.2-0.6
         assert diff < 5e-3 * sum(float((one[k] ** 2).sum()) for k in moved) ** 0.5, name
     assert (root / "leaderboard" / "leaderboard.json").read_text() == expected
+
+
+@pytest.mark.integration
+def test_a_killed_ray_driver_resumes_to_the_same_leaderboard(local_board, tmp_path):
+    spec, expected, _ = local_board
+    root = tmp_path / "driver-killed"
+    proc = _run(spec, root, "--executor", "ray")
+    start = time.time()
+    while not (root / "train").is_dir() or not any(d.name.startswith("sft") for d in (root / "train").iterdir()):
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.time() - start < 300
+        time.sleep(0.1)
+    proc.kill()  # SIGKILL: no cleanup of its own
+    proc.wait()
+    assert not (root / "leaderboard").exists()
+    errs = _ok(_run(spec, root, "--executor", "ray"))
+    assert "ray: submitted" in errs and (root / "leaderboard" / "leaderboard.json").read_text() == expected
