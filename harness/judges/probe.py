@@ -144,3 +144,8 @@ class MpnetProbeJudge(ProbeJudge):
     version = "1"
     featurise = staticmethod(pair_features)
     grid = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+
+    def check(self) -> None:
+        from harness.assets import mpnet_dir
+
+        mpnet_dir()  # fetched on request: say how, before anything is trained or generated
