@@ -74,7 +74,7 @@ def _options(spec: Spec, kind: str) -> dict:
             **({"memory": int(memory * 2 ** 30)} if memory else {})}
 
 
-def _connect(address: Optional[str], root: Path) -> bool:
+def _connect(address: Optional[str]) -> bool:
     """Join the cluster at ``address`` (None: start a local one); True when this call started Ray."""
     try:
         import ray
@@ -105,7 +105,7 @@ def run_stages(spec: Spec, root: Path, stages: list[Stage], log: Callable[[str],
     root.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(8)
     atomic_write_text(root / _TOKEN, token)
-    started = _connect(address, root)
+    started = _connect(address)
     import ray
 
     try:

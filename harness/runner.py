@@ -112,8 +112,9 @@ def _planned_power(spec: Spec, root: Path, n: int) -> str:
         if pairs:
             c = pooled(list(pairs.values()))
             return (head + f"{c.mdd(n, seeds):.2f} against the baseline (alpha 0.05, power 0.8; measured on the "
-                    f"{len(pairs) + 1} rows already in {root / 'store'}, {c.seeds} seed(s): the typical pair's "
-                    "variance components, see `alignboard power --store`)")
+                    f"{len(pairs) + 1} rows already in {root / 'store'}, {c.seeds} seed(s)"
+                    + (" -- one seed cannot see the seed-to-seed spread, assumed 0" if c.seeds < 2 else "")
+                    + ": the typical pair's variance components, see `alignboard power --store`)")
     return (head + f"{mdd_two_proportions(n * seeds):.2f} (alpha 0.05, power 0.8; assumed: rate 0.5, every answer "
             "independent, no seed-to-seed spread -- optimistic; `alignboard power --store` measures it from a pilot)")
 

@@ -268,6 +268,14 @@ def test_power_cli_on_a_pilot_store(tmp_path):
     assert set(vs_base) == {("sft", "base"), ("coh", "base"), ("dpo", "base")} and len(every) == 6
     assert max(c.seed for c in vs_base.values()) < every[("coh", "dpo")].seed
     assert "noisiest pair (coh - dpo)" in p.stdout and "typical pair vs the baseline" in p.stdout
+    # one seed cannot see the seed part: it reads n/a, never a measured 0, and only 1 seed is planned for
+    one = Store(tmp_path / "one")
+    for e in (entry("base", 0.2), entry("sft", 0.6)):
+        one.add(e)
+    p = subprocess.run([sys.executable, "-m", "harness.cli", "power", "--store", str(tmp_path / "one")],
+                       capture_output=True, text=True, env=os.environ)
+    assert p.returncode == 0, p.stderr
+    assert "n/a (1 seed)" in p.stdout and "seed 0.000" not in p.stdout and "2 seed(s)" not in p.stdout
 
 
 def test_dry_run_power_is_measured_from_the_runs_own_store_when_it_holds_a_pilot(tmp_path):

@@ -137,14 +137,17 @@ def _power_from_pilot(store: str, reference: str | None, effect: float, alpha: f
     t = Table("pair", "difference", "prompt sd", "seed sd", "residual sd", "this design detects",
               title="each row vs the baseline (the comparisons the leaderboard tests)" if vs_base else "row pairs")
     noisiest = max(every.items(), key=lambda kv: kv[1].mdd())
+    unseen = "n/a (1 seed)"  # one seed cannot tell the seed part or the residual from the prompt part
     for (a, b), c in (vs_base or every).items():
-        t.add_row(f"{a} - {b}", f"{c.mean:+.3f}", f"{c.prompt:.3f}", f"{c.seed:.3f}", f"{c.residual:.3f}",
+        t.add_row(f"{a} - {b}", f"{c.mean:+.3f}", f"{c.prompt:.3f}", *((f"{c.seed:.3f}", f"{c.residual:.3f}")
+                                                                       if c.seeds > 1 else (unseen, unseen)),
                   f"{c.mdd(alpha=alpha, power=target):.3f}")
     Console(width=max(out.width, 120)).print(t)
     plans = ([("typical pair vs the baseline", pooled(list(vs_base.values())))] if vs_base else []) + \
         [("typical pair", pooled(list(every.values()))), (f"noisiest pair ({' - '.join(noisiest[0])})", noisiest[1])]
     for what, c in plans:
-        out.print(f"{what}: sds prompt {c.prompt:.3f}, seed {c.seed:.3f}, residual {c.residual:.3f}; this design "
+        sds = f"seed {c.seed:.3f}, residual {c.residual:.3f}" if c.seeds > 1 else f"seed and residual {unseen}"
+        out.print(f"{what}: sds prompt {c.prompt:.3f}, {sds}; this design "
                   f"({c.prompts} prompts x {c.seeds} seed(s)) detects {c.mdd(alpha=alpha, power=target):.3f}; to detect "
                   f"{effect:.2f} (paired, alpha {alpha}, power {target}): " + "; ".join(
                       f"{k} seed(s) " + (f"{n} prompts" if (n := c.n(effect, k, alpha, target)) else "not reachable")

@@ -20,9 +20,9 @@ from typing import Sequence
 import numpy as np
 
 from harness.assets import home
+from harness.data.overlap import normalise
 from harness.io import atomic_write_json, stable_hash
 from harness.judges.base import Item, Judge, Judgment, register_judge
-from harness.data.overlap import normalise
 from harness.judges.keyword import refusal_hits
 from harness.judges.labels import TARGETS, labelled, positive
 
@@ -54,7 +54,7 @@ def _embedded(texts: Sequence[str], encoder: str) -> np.ndarray:
     new = [t for t in dict.fromkeys(texts) if (encoder, t) not in _SEEN]
     for t, e in zip(new, embed(new, encoder=encoder) if new else []):
         _SEEN[(encoder, t)] = e
-    return np.stack([_SEEN[(encoder, t)] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+    return np.stack([_SEEN[(encoder, t)] for t in texts]) if texts else embed([], encoder=encoder)
 
 
 def pair_features(prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
