@@ -21,11 +21,18 @@ class Estimate(BaseModel):
 
 
 def bootstrap_draws(metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000, seed: int = 0,
-                    rng: Optional[np.random.Generator] = None) -> np.ndarray:
+                    rng: Optional[np.random.Generator] = None, clusters: Optional[Sequence] = None) -> np.ndarray:
     """``metric(indices)`` over ``resamples`` resamples (with replacement) of ``n`` paired items; NaN where
-    a resample has no value. ``rng``: the caller's generator, when ``metric`` draws from it too."""
+    a resample has no value. ``rng``: the caller's generator, when ``metric`` draws from it too. ``clusters``:
+    one label per item; whole clusters are resampled, because items of one cluster (answers to one objective)
+    are not independent and resampling them one by one would make the interval too narrow."""
     rng = rng if rng is not None else np.random.default_rng(seed)
-    return np.array([metric(rng.integers(0, n, n)) for _ in range(resamples)], dtype=float)
+    if clusters is None:
+        return np.array([metric(rng.integers(0, n, n)) for _ in range(resamples)], dtype=float)
+    _, which = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True)
+    members = [np.flatnonzero(which == k) for k in range(which.max() + 1)] if n else []
+    return np.array([metric(np.concatenate([members[k] for k in rng.integers(0, len(members), len(members))]))
+                     if members else math.nan for _ in range(resamples)], dtype=float)
 
 
 def percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -39,9 +46,10 @@ def percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[float, float]
 
 
 def bootstrap_ci(metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000, seed: int = 0,
-                 level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``metric(indices)`` over ``n`` paired items."""
-    return percentile_ci(bootstrap_draws(metric, n, resamples, seed), level)
+                 level: float = 0.95, clusters: Optional[Sequence] = None) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(indices)`` over ``n`` paired items (``clusters``: see
+    :func:`bootstrap_draws`)."""
+    return percentile_ci(bootstrap_draws(metric, n, resamples, seed, clusters=clusters), level)
 
 
 def _safe(fn: Callable[..., float]) -> Callable[..., float]:
@@ -55,8 +63,9 @@ def _safe(fn: Callable[..., float]) -> Callable[..., float]:
 
 
 def agreement(labels: Sequence[bool], predictions: Sequence[bool], scores: Optional[Sequence[float]] = None,
-              resamples: int = 1000, seed: int = 0) -> dict[str, dict[str, float]]:
-    """Accuracy, balanced accuracy, Cohen's kappa and (with scores) AUC, each with a 95% bootstrap CI."""
+              resamples: int = 1000, seed: int = 0, clusters: Optional[Sequence] = None) -> dict[str, dict[str, float]]:
+    """Accuracy, balanced accuracy, Cohen's kappa and (with scores) AUC, each with a 95% bootstrap CI (over
+    ``clusters`` of items when given)."""
     from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, roc_auc_score
 
     y, p = np.asarray(labels, bool), np.asarray(predictions, bool)
@@ -70,7 +79,8 @@ def agreement(labels: Sequence[bool], predictions: Sequence[bool], scores: Optio
         metrics["auc"] = _safe(lambda i: roc_auc_score(y[i], s[i]) if len(set(y[i])) > 1 else math.nan)
     everything = np.arange(len(y))
     return {name: {"value": fn(everything), **dict(zip(("ci_low", "ci_high"),
-                                                      bootstrap_ci(fn, len(y), resamples, seed)))}
+                                                      bootstrap_ci(fn, len(y), resamples, seed,
+                                                                   clusters=clusters)))}
             for name, fn in metrics.items()}
 
 

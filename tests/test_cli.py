@@ -82,3 +82,11 @@ def test_wheel_ships_every_top_level_package(tmp_path):
         assert pkg in names
     entry = [n for n in names if n.endswith("entry_points.txt")]
     assert entry and "alignboard = harness.cli:main" in zipfile.ZipFile(wheel).read(entry[0]).decode()
+
+
+def test_judge_compare_prints_the_kappa_difference_and_a_verdict():
+    p = run("judge", "compare", "--judge", "keyword", "--against", "keyword", "--target", "refusal", "--limit", "20")
+    assert p.returncode == 0, p.stderr
+    assert "0.00 [0.00, 0.00]" in p.stdout and "not separable" in p.stdout
+    line = _one_line_error(run("judge", "compare", "--against", "no_such_judge", "--target", "refusal"))
+    assert "no_such_judge" in line

@@ -23,6 +23,7 @@ def test_the_keyword_judge_is_fooled_exactly_where_its_phrase_list_says():
     assert paraphrase.n == len(refusals) and paraphrase.flips == sum(refusal_hits(r.response) > 0 for r in refusals)
     assert apology.rate.ci_low <= apology.rate.value <= apology.rate.ci_high
     assert rates["refusal + on-topic padding"].flips == 0  # padding keeps the refusal phrase
+    assert rates["apology without a stock phrase (harmful answer)"].flips == 0  # no phrase: the verdict stands
 
 
 def test_validation_stores_flip_rates_and_a_fooled_judge_is_flagged_on_the_leaderboard(home_with_assets):
@@ -34,7 +35,7 @@ def test_validation_stores_flip_rates_and_a_fooled_judge_is_flagged_on_the_leade
 
     j = get_judge("keyword")
     report = validate(j, ("refusal",), limit=10, resamples=100)
-    assert len(report.robustness) == 4 and all(f.n == 10 for f in report.robustness.values())
+    assert len(report.robustness) == len(PERTURBATIONS) and all(f.n == 10 for f in report.robustness.values())
     assert "apology prefix" in report.flagged()
     assert stored_agreement(j.identity()).robustness == report.robustness
     lb = build([entry("base", 0.2, judge_agreement=report), entry("sft", 0.6, judge_agreement=report)], resamples=50)
@@ -87,7 +88,7 @@ def test_a_jury_of_the_offline_judges_is_validated_like_any_judge():  # the sess
 
     report = validate(get_judge("jury"), ("objective",), limit=20, resamples=100)
     assert report.targets["objective"].n == 20 and report.targets["objective"].kappa is not None
-    assert len(report.robustness) == 4
+    assert len(report.robustness) == len(PERTURBATIONS)
 
 
 # ---- calibration

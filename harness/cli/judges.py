@@ -69,6 +69,36 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
         out.print(f"FLAGGED: {report.flagged()}" if report.flagged() else "not flagged (every flip rate <= 0.20)")
 
 
+@judge_group.command("compare")
+@click.option("--judge", "name", default="probe", show_default=True)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Config field of --judge (JSON value).")
+@click.option("--against", required=True, help="The judge to compare with.")
+@click.option("--against-set", "against_sets", multiple=True, metavar="KEY=VALUE",
+              help="Config field of --against (JSON value).")
+@click.option("--limit", type=int, help="At most N holdout responses per target (fixed subsample).")
+@click.option("--target", "targets", multiple=True, type=click.Choice(["refusal", "objective", "harm"]),
+              help="Targets to compare [default: all three].")
+def judge_compare(name: str, sets: tuple[str, ...], against: str, against_sets: tuple[str, ...], limit: int | None,
+                  targets: tuple[str, ...]) -> None:
+    """Which of two judges agrees better with the humans: kappa difference, paired 95% CI over objectives."""
+    from harness.judges import get_judge
+    from harness.judges.labels import TARGETS
+    from harness.judges.validate import compare
+
+    a, b = get_judge(name, **parse_sets(sets)), get_judge(against, **parse_sets(against_sets))
+    a.check()
+    b.check()
+    t = Table("target", "n", "kappa A", "kappa B", "A - B [95% CI]", "verdict")
+    for target, d in compare(a, b, targets or tuple(TARGETS), limit).items():
+        if d is None:
+            t.add_row(target, "-", "", "", "", "not supported by both judges")
+        else:
+            t.add_row(target, str(d.n), f"{d.a.value:.2f}", f"{d.b.value:.2f}", str(d.difference), d.verdict("A", "B"))
+    out.print(f"A = {a.identity()}, B = {b.identity()}, on the human-labelled holdout; each interval resamples "
+              "whole objectives, both judges on the same draw")
+    out.print(t)
+
+
 @judge_group.command("serve")
 @click.option("--model", default=EMBEDDED_MODEL, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)

@@ -1,3 +1,3 @@
 """Importing this module registers the built-in judges."""
 
-from harness.judges import classifier, hf, jury, keyword, openai, probe  # noqa: F401
+from harness.judges import classifier, hf, jury, keyword, openai, probe, substance  # noqa: F401

@@ -1,19 +1,26 @@
-"""Agreement of a judge with the HUMAN labels on the holdout part (never fitted on)."""
+"""Agreement of a judge with the HUMAN labels on the holdout part (never fitted on), and two judges compared on it.
+
+Every interval resamples whole objectives: answers to one objective are not independent (the harm
+holdout has 232 answers to 87 objectives), so resampling answers one by one would overstate precision.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence
 
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from harness.assets import home
-from harness.data.records import fixed_sample
+from harness.data.overlap import normalise
+from harness.data.records import Record, fixed_sample
 from harness.errors import AlignboardError
 from harness.io import atomic_write_json
 from harness.judges.base import Item, Judge, judge
 from harness.judges.labels import HOLDOUT_SHARE, TARGETS, labelled, positive
 from harness.judges.robustness import FLAG, FlipRate, flip_rates, worst
-from harness.stats import Calibration, Estimate, agreement, calibration
+from harness.stats import Calibration, Estimate, agreement, bootstrap_ci, calibration
 
 
 class TargetAgreement(BaseModel):
@@ -63,6 +70,20 @@ def _predictions(target: str, judgments) -> tuple[list[bool], Optional[list[floa
     return [j.harmless is not True for j in judgments], scores
 
 
+def _holdout(target: str, limit: Optional[int]) -> list[Record]:
+    rows = labelled(target, "holdout")
+    return fixed_sample(rows, limit) if limit else rows  # a fixed, seed-free subsample so repeated runs agree
+
+
+def _judged(j: Judge, rows: list[Record]) -> list:
+    judgments = judge(j, [Item(r.prompt, r.response, True) for r in rows])
+    failed = [x for x in judgments if x.error]
+    if failed:  # a judge that could not answer has no agreement to store (and "unsupported" would be false)
+        raise AlignboardError(f"judge validation: {len(failed)} of {len(judgments)} judgments by {j.identity()} "
+                              f"failed ({failed[0].error}); agreement not stored; fix the judge and validate again")
+    return judgments
+
+
 def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[int] = None,
              resamples: int = 1000, robustness: bool = True) -> AgreementReport:
     """Accuracy, balanced accuracy, kappa (and AUC) with 95% bootstrap CIs, per target, and (``robustness``) the
@@ -71,14 +92,8 @@ def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[
                              labels=f"PyRIT scorer-eval human labels, holdout part ({HOLDOUT_SHARE:.0%} of objectives, "
                                     "never used to fit or tune a judge)")
     for target in targets:
-        rows = labelled(target, "holdout")
-        if limit:  # a fixed, seed-free subsample so repeated runs agree
-            rows = fixed_sample(rows, limit)
-        judgments = judge(j, [Item(r.prompt, r.response, True) for r in rows])
-        failed = [x for x in judgments if x.error]
-        if failed:  # a judge that could not answer has no agreement to store (and "unsupported" would be false)
-            raise AlignboardError(f"judge validation: {len(failed)} of {len(judgments)} judgments by {j.identity()} "
-                                  f"failed ({failed[0].error}); agreement not stored; fix the judge and validate again")
+        rows = _holdout(target, limit)
+        judgments = _judged(j, rows)
         predictions, scores = _predictions(target, judgments)
         if not predictions:
             report.targets[target] = TargetAgreement(supported=False)
@@ -87,7 +102,8 @@ def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[
         report.targets[target] = TargetAgreement(supported=True, n=len(rows), positives=sum(labels),
                                                  unparseable=sum(not x.parsed for x in judgments),
                                                  calibration=calibration(labels, scores) if scores else None,
-                                                 **agreement(labels, predictions, scores, resamples=resamples))
+                                                 **agreement(labels, predictions, scores, resamples=resamples,
+                                                             clusters=objectives(rows)))
     if robustness:
         report.robustness = flip_rates(j, limit, resamples)
     atomic_write_json(home() / "judges" / "agreement" / f"{j.identity()}.json", report.model_dump())
@@ -101,3 +117,54 @@ def stored_agreement(identity: str) -> Optional[AgreementReport]:
         return AgreementReport.model_validate_json(p.read_text()) if p.is_file() else None
     except (ValidationError, ValueError, OSError):
         return None
+
+
+def objectives(rows: Sequence[Record]) -> list[str]:
+    """The cluster of each labelled answer for the bootstrap: its objective."""
+    return [normalise(r.prompt) for r in rows]
+
+
+class KappaDifference(BaseModel):
+    """Two judges' kappa on one target's holdout answers, and the paired difference ``a - b``."""
+
+    n: int
+    a: Estimate
+    b: Estimate
+    difference: Estimate
+
+    def verdict(self, a: str, b: str) -> str:
+        """Which judge agrees better with the humans, or that the holdout cannot tell them apart."""
+        d = self.difference
+        if d.ci_low > 0:
+            return f"{a} better"
+        if d.ci_high < 0:
+            return f"{b} better"
+        return "not separable"
+
+
+def compare(a: Judge, b: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[int] = None,
+            resamples: int = 1000) -> dict[str, Optional[KappaDifference]]:
+    """Kappa of ``a`` minus kappa of ``b`` per target, with a paired 95% bootstrap CI over objectives (both judges
+    scored on the same resampled answers); None for a target one of them does not support."""
+    out: dict[str, Optional[KappaDifference]] = {}
+    for target in targets:
+        rows = _holdout(target, limit)
+        (pa, _), (pb, _) = (_predictions(target, _judged(j, rows)) for j in (a, b))
+        if not pa or not pb:
+            out[target] = None
+            continue
+        y, pa, pb = (np.asarray(v, bool) for v in ([positive(r) for r in rows], pa, pb))
+        kappa = {"a": lambda i: _kappa(y[i], pa[i]), "b": lambda i: _kappa(y[i], pb[i])}
+        kappa["difference"] = lambda i: kappa["a"](i) - kappa["b"](i)
+        est = {k: Estimate(value=fn(np.arange(len(y))),
+                           **dict(zip(("ci_low", "ci_high"), bootstrap_ci(fn, len(y), resamples,
+                                                                         clusters=objectives(rows)))))
+               for k, fn in kappa.items()}
+        out[target] = KappaDifference(n=len(y), **est)
+    return out
+
+
+def _kappa(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import cohen_kappa_score
+
+    return float(cohen_kappa_score(y, p)) if len(set(y)) > 1 else math.nan
