@@ -20,7 +20,7 @@ from harness.spec import Spec
 from harness.stages import PROTOCOL, Stage, evaluate_stage, plan, train_stage, verifier
 
 
-_CHEAP_TO_VALIDATE = ("keyword", "probe")  # offline judges measured automatically when first used
+_CHEAP_TO_VALIDATE = ("keyword", "probe", "substance")  # offline judges measured automatically when first used
 
 
 def _counts(spec: Spec, log: Callable[[str], None]) -> None:
