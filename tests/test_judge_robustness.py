@@ -105,3 +105,18 @@ def test_calibration_error_reads_zero_when_probabilities_match_and_large_when_ov
     assert abs(overconfident.ece - 0.49) < 0.02 and len(overconfident.bins) == 2
     b = overconfident.bins[-1]
     assert (b.lo, b.hi) == (0.9, 1.0) and abs(b.mean_predicted - 0.99) < 1e-9 and abs(b.observed - 0.5) < 0.02
+
+
+def test_a_partial_validation_replaces_only_what_it_measured(home_with_assets):
+    """`judge validate --target refusal` after a full validation: the stored report keeps the other targets and the
+    flip rates (each target carries its own n), so a leaderboard does not lose a measured agreement."""
+    from harness.judges.validate import stored_agreement, validate
+
+    j = get_judge("keyword")
+    full = validate(j, ("objective", "harm"), limit=30, resamples=50)
+    again = validate(j, ("refusal",), limit=10, resamples=50, robustness=False)
+    assert set(again.targets) == {"refusal", "objective", "harm"} and again.targets["refusal"].n == 10
+    assert again.targets["objective"] == full.targets["objective"] and again.robustness == full.robustness
+    assert stored_agreement(j.identity()) == again
+    remeasured = validate(j, ("objective",), limit=20, resamples=50, robustness=False)
+    assert remeasured.targets["objective"].n == 20 and remeasured.targets["harm"] == full.targets["harm"]

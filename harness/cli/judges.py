@@ -50,9 +50,11 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
 
     j = get_judge(name, **parse_sets(sets))
     j.check()
-    report = validate(j, targets or tuple(TARGETS), limit, robustness=robustness)
+    measured = targets or tuple(TARGETS)
+    report = validate(j, measured, limit, robustness=robustness)
     t = Table("target", "n", "accuracy", "balanced acc.", "kappa", "AUC", "ECE", "unparseable")
-    for target, r in report.targets.items():
+    for target in measured:  # the stored report also keeps what was measured before
+        r = report.targets[target]
         if not r.supported:
             t.add_row(target, "-", "not supported by this judge", "", "", "", "", "")
             continue
@@ -60,7 +62,7 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
                   f"{r.calibration.ece:.3f}" if r.calibration else "-", str(r.unparseable))
     out.print(f"judge {report.identity} vs {report.labels}")
     out.print(t)
-    if report.robustness:
+    if robustness and report.robustness:
         r = Table("label-preserving perturbation", "n", "flips", "flip rate [95% CI]", "unjudged")
         for name_, f in report.robustness.items():
             rate = "n/a (no item judged)" if f.n == 0 else str(f.rate)

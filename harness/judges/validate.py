@@ -87,7 +87,8 @@ def _judged(j: Judge, rows: list[Record]) -> list:
 def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[int] = None,
              resamples: int = 1000, robustness: bool = True) -> AgreementReport:
     """Accuracy, balanced accuracy, kappa (and AUC) with 95% bootstrap CIs, per target, and (``robustness``) the
-    flip rates under label-preserving perturbations; stored by identity."""
+    flip rates under label-preserving perturbations; stored by identity, merged into the stored report (what is
+    measured now replaces the same targets or flip rates, the rest is kept)."""
     report = AgreementReport(judge=j.name, identity=j.identity(), config=j.config.model_dump(),
                              labels=f"PyRIT scorer-eval human labels, holdout part ({HOLDOUT_SHARE:.0%} of objectives, "
                                     "never used to fit or tune a judge)")
@@ -106,6 +107,10 @@ def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[
                                                              clusters=objectives(rows)))
     if robustness:
         report.robustness = flip_rates(j, limit, resamples)
+    before = stored_agreement(j.identity())
+    if before:  # a partial measurement replaces what it measured and keeps the rest (each target has its own n)
+        report.targets = {**before.targets, **report.targets}
+        report.robustness = report.robustness or before.robustness
     atomic_write_json(home() / "judges" / "agreement" / f"{j.identity()}.json", report.model_dump())
     return report
 
