@@ -17,7 +17,10 @@ class Estimate(BaseModel):
     ci_high: float
 
     def __str__(self) -> str:
-        return f"{self.value:.2f} [{self.ci_low:.2f}, {self.ci_high:.2f}]"
+        def two(x: float) -> str:  # "-0.00" only says the rounding came from below zero
+            return f"{x:.2f}".replace("-0.00", "0.00")
+
+        return f"{two(self.value)} [{two(self.ci_low)}, {two(self.ci_high)}]"
 
 
 def bootstrap_draws(metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000, seed: int = 0,

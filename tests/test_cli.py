@@ -90,3 +90,16 @@ def test_judge_compare_prints_the_kappa_difference_and_a_verdict():
     assert "0.00 [0.00, 0.00]" in p.stdout and "not separable" in p.stdout
     line = _one_line_error(run("judge", "compare", "--against", "no_such_judge", "--target", "refusal"))
     assert "no_such_judge" in line
+
+
+def test_judge_list_shows_each_judges_measured_agreement_and_worst_flip_rate(home_with_assets):
+    from harness.judges import get_judge
+    from harness.judges.validate import validate
+
+    report = validate(get_judge("keyword"), ("objective",), limit=20, resamples=50)
+    p = run("judge", "list", env={"COLUMNS": "250"})
+    assert p.returncode == 0, p.stderr
+    rows = {ln.split("│")[1].strip(): ln for ln in p.stdout.splitlines() if ln.count("│") > 4}
+    flips = report.robustness["apology prefix (harmful answer)"].rate.value
+    assert str(report.kappa()) in rows["keyword"] and f"{flips:.2f} (apology prefix" in rows["keyword"]
+    assert rows["substance"].rstrip("│ ").endswith("-")  # not validated in this home: not measured, not a number

@@ -85,6 +85,13 @@ def test_the_bootstrap_resamples_whole_clusters_so_repeated_answers_do_not_narro
     assert 0.8 < by_cluster / alone < 1.25  # resampling objectives recovers the 30 that there are
 
 
+def test_an_estimate_prints_two_decimals_without_a_negative_zero():
+    from harness.stats import Estimate
+
+    assert str(Estimate(value=-0.0004, ci_low=-0.171, ci_high=0.17)) == "0.00 [-0.17, 0.17]"
+    assert str(Estimate(value=-0.005, ci_low=-0.0049, ci_high=-0.0)) == "-0.01 [0.00, 0.00]"
+
+
 def test_two_judges_are_compared_by_a_paired_kappa_difference_over_objectives():
     from sklearn.metrics import cohen_kappa_score
 

@@ -17,19 +17,22 @@ def judge_group() -> None:
 
 @judge_group.command("list")
 def judge_list() -> None:
-    """Every registered judge, with its measured agreement (kappa on objective achieved) where stored."""
+    """Every registered judge, with its measured agreement (kappa on objective achieved) and worst flip rate under a
+    label-preserving perturbation, where stored."""
     from harness.judges import JUDGES, get_judge
+    from harness.judges.robustness import worst
     from harness.judges.validate import stored_agreement
 
-    t = Table("name", "description", "package", "kappa (objective)")
+    t = Table("name", "description", "package", "kappa (objective)", "worst flip rate")
     for name in JUDGES.names():
-        kappa = "-"
+        report = None
         try:
             report = stored_agreement(get_judge(name).identity())
-            kappa = str((report and report.kappa()) or "-")
         except AlignboardError:
             pass  # a judge that needs config (classifier) has no default identity
-        t.add_row(name, JUDGES.get(name).description, JUDGES.providers[name], kappa)
+        flips = report and worst(report.robustness)
+        t.add_row(name, JUDGES.get(name).description, JUDGES.providers[name], str((report and report.kappa()) or "-"),
+                  f"{flips[1].rate.value:.2f} ({flips[0]})" if flips else "-")
     out.print(t)
 
 
