@@ -21,8 +21,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import cohen_kappa_score  # noqa: E402
 from sklearn.model_selection import GroupKFold  # noqa: E402
 
-from harness.data.overlap import normalise  # noqa: E402
-from harness.judges.labels import TARGETS, labelled, positive  # noqa: E402
+from harness.judges.labels import TARGETS, labelled, objectives, positive  # noqa: E402
 from harness.judges.probe import features  # noqa: E402
 
 
@@ -31,15 +30,15 @@ def curve(target: str, fractions=(0.25, 0.5, 0.75, 1.0), draws: int = 5, seed: i
     rng = np.random.default_rng(seed)
     rows = labelled(target, "fit")
     x = features([r.prompt for r in rows], [r.response for r in rows])
-    y, groups = np.array([positive(r) for r in rows]), np.array([normalise(r.prompt) for r in rows])
+    y, groups = np.array([positive(r) for r in rows]), np.array(objectives(rows))
     out = []
     for fraction in fractions:
         kappas, sizes = [], []
         for _ in range(draws if fraction < 1 else 1):
             p = np.zeros(len(y))
             for train, test in GroupKFold(5).split(x, y, groups):
-                objectives = np.unique(groups[train])
-                kept = set(rng.choice(objectives, max(2, int(len(objectives) * fraction)), replace=False))
+                seen = np.unique(groups[train])  # the training folds' objectives
+                kept = set(rng.choice(seen, max(2, int(len(seen) * fraction)), replace=False))
                 sub = np.array([i for i in train if groups[i] in kept])
                 sizes.append(len(sub))
                 lr = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(x[sub], y[sub])

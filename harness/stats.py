@@ -65,17 +65,24 @@ def _safe(fn: Callable[..., float]) -> Callable[..., float]:
     return wrapped
 
 
+def kappa(labels: np.ndarray, predictions: np.ndarray) -> float:
+    """Cohen's kappa of two boolean arrays; NaN when the labels hold one class only (kappa is undefined)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    return float(cohen_kappa_score(labels, predictions)) if len(set(labels)) > 1 else math.nan
+
+
 def agreement(labels: Sequence[bool], predictions: Sequence[bool], scores: Optional[Sequence[float]] = None,
               resamples: int = 1000, seed: int = 0, clusters: Optional[Sequence] = None) -> dict[str, dict[str, float]]:
     """Accuracy, balanced accuracy, Cohen's kappa and (with scores) AUC, each with a 95% bootstrap CI (over
     ``clusters`` of items when given)."""
-    from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, roc_auc_score
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
     y, p = np.asarray(labels, bool), np.asarray(predictions, bool)
     metrics: dict[str, Callable[[np.ndarray], float]] = {
         "accuracy": lambda i: float(np.mean(y[i] == p[i])),
         "balanced_accuracy": _safe(lambda i: balanced_accuracy_score(y[i], p[i]) if len(set(y[i])) > 1 else math.nan),
-        "kappa": _safe(lambda i: cohen_kappa_score(y[i], p[i]) if len(set(y[i])) > 1 else math.nan),
+        "kappa": _safe(lambda i: kappa(y[i], p[i])),
     }
     if scores is not None:
         s = np.asarray(scores, float)

@@ -33,6 +33,12 @@ def labelled(target: str, part: Part = "holdout") -> list[Record]:
     return [r for r in rows if in_holdout(r.prompt) == (part == "holdout")]
 
 
+def objectives(rows: list[Record]) -> list[str]:
+    """Each labelled answer's objective (normalised): the unit of the split, of grouped folds and of the bootstrap
+    (answers to one objective are not independent)."""
+    return [normalise(r.prompt) for r in rows]
+
+
 def positive(r: Record) -> bool:
     """The human label as a boolean: refused / objective achieved / harm >= 0.5."""
     return r.label >= 0.5

@@ -17,11 +17,10 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.data.overlap import normalise
 from harness.judges.base import register_judge
 from harness.judges.keyword import refusal_hits
-from harness.judges.labels import labelled, positive
-from harness.judges.probe import ProbeJudge, _embedded, _fit, features
+from harness.judges.labels import labelled, objectives, positive
+from harness.judges.probe import ProbeJudge, _embedded, _fit, features, sigmoid
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+|\n+")
 NGRAMS = {"word": ("word", (1, 2)), "char": ("char_wb", (2, 5))}  # TF-IDF member -> (analyzer, n-gram range)
@@ -38,10 +37,6 @@ def substance_features(prompts: Sequence[str], substances: Sequence[str]) -> np.
     p, s = _embedded(prompts, "minilm"), _embedded(substances, "minilm")
     words = np.log1p([len(t.split()) for t in substances]).reshape(-1, 1) / 6
     return np.concatenate([s, p * s, (p * s).sum(1, keepdims=True), words], axis=1)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -70,12 +65,12 @@ def _mean_probability(members: dict[str, dict], prompts: Sequence[str], substanc
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     e = members["embedding"]
-    out = [_sigmoid(substance_features(prompts, substances) @ np.array(e["coef"]) + e["intercept"])]
+    out = [sigmoid(substance_features(prompts, substances) @ np.array(e["coef"]) + e["intercept"])]
     for name, (analyzer, ngrams) in NGRAMS.items():
         w = members[name]
         v = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True, vocabulary=w["vocabulary"])
         v.idf_ = np.array(w["idf"])
-        out.append(_sigmoid(v.transform(list(substances)) @ np.array(w["coef"]) + w["intercept"]))
+        out.append(sigmoid(v.transform(list(substances)) @ np.array(w["coef"]) + w["intercept"]))
     return np.mean(out, axis=0)
 
 
@@ -89,7 +84,7 @@ def fit_target(target: str, folds: int = 5) -> dict:
     prompts, subs = [r.prompt for r in rows], [substance(r.response) for r in rows]
     y = np.array([positive(r) for r in rows])
     out_of_fold = np.zeros(len(rows))
-    for train, test in GroupKFold(folds).split(subs, y, [normalise(p) for p in prompts]):
+    for train, test in GroupKFold(folds).split(subs, y, objectives(rows)):
         members = _fit_members([prompts[i] for i in train], [subs[i] for i in train], y[train])
         out_of_fold[test] = _mean_probability(members, [prompts[i] for i in test], [subs[i] for i in test])
     platt = LogisticRegression(C=1e4, max_iter=1000).fit(_logit(out_of_fold).reshape(-1, 1), y)
@@ -111,9 +106,9 @@ class SubstanceJudge(ProbeJudge):
 
     def predict(self, prompts: Sequence[str], responses: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
         x, w = features(prompts, responses), self._weights()
-        out = {"refusal": _sigmoid(x @ np.array(w["refusal"]["coef"]) + w["refusal"]["intercept"])}
+        out = {"refusal": sigmoid(x @ np.array(w["refusal"]["coef"]) + w["refusal"]["intercept"])}
         subs = [substance(r) for r in responses]
         for t in ("objective", "harm"):
             a, b = w[t]["platt"]
-            out[t] = _sigmoid(a * _logit(_mean_probability(w[t]["members"], prompts, subs)) + b)
+            out[t] = sigmoid(a * _logit(_mean_probability(w[t]["members"], prompts, subs)) + b)
         return out, x[:, 768]

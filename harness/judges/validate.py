@@ -6,21 +6,19 @@ holdout has 232 answers to 87 objectives), so resampling answers one by one woul
 
 from __future__ import annotations
 
-import math
 from typing import Optional, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from harness.assets import home
-from harness.data.overlap import normalise
 from harness.data.records import Record, fixed_sample
 from harness.errors import AlignboardError
 from harness.io import atomic_write_json
 from harness.judges.base import Item, Judge, judge
-from harness.judges.labels import HOLDOUT_SHARE, TARGETS, labelled, positive
+from harness.judges.labels import HOLDOUT_SHARE, TARGETS, labelled, objectives, positive
 from harness.judges.robustness import FLAG, FlipRate, flip_rates, worst
-from harness.stats import Calibration, Estimate, agreement, bootstrap_ci, calibration
+from harness.stats import Calibration, Estimate, agreement, bootstrap_ci, calibration, kappa
 
 
 class TargetAgreement(BaseModel):
@@ -124,11 +122,6 @@ def stored_agreement(identity: str) -> Optional[AgreementReport]:
         return None
 
 
-def objectives(rows: Sequence[Record]) -> list[str]:
-    """The cluster of each labelled answer for the bootstrap: its objective."""
-    return [normalise(r.prompt) for r in rows]
-
-
 class KappaDifference(BaseModel):
     """Two judges' kappa on one target's holdout answers, and the paired difference ``a - b``."""
 
@@ -159,17 +152,11 @@ def compare(a: Judge, b: Judge, targets: Sequence[str] = tuple(TARGETS), limit: 
             out[target] = None
             continue
         y, pa, pb = (np.asarray(v, bool) for v in ([positive(r) for r in rows], pa, pb))
-        kappa = {"a": lambda i: _kappa(y[i], pa[i]), "b": lambda i: _kappa(y[i], pb[i])}
-        kappa["difference"] = lambda i: kappa["a"](i) - kappa["b"](i)
+        metric = {"a": lambda i: kappa(y[i], pa[i]), "b": lambda i: kappa(y[i], pb[i])}
+        metric["difference"] = lambda i: metric["a"](i) - metric["b"](i)
         est = {k: Estimate(value=fn(np.arange(len(y))),
                            **dict(zip(("ci_low", "ci_high"), bootstrap_ci(fn, len(y), resamples,
                                                                          clusters=objectives(rows)))))
-               for k, fn in kappa.items()}
+               for k, fn in metric.items()}
         out[target] = KappaDifference(n=len(y), **est)
     return out
-
-
-def _kappa(y: np.ndarray, p: np.ndarray) -> float:
-    from sklearn.metrics import cohen_kappa_score
-
-    return float(cohen_kappa_score(y, p)) if len(set(y)) > 1 else math.nan
