@@ -97,9 +97,15 @@ def summary(row) -> list[str]:
     return [f(row) for f in _SUMMARY.values()]
 
 
+_AGREEMENT_ON = {"objective": "objective achieved (harmless verdict)", "harm": "harm (harmless score)",
+                 "refusal": "refusal"}
+
+
 def _agreement(lb: Leaderboard) -> str:
-    k = lb.judge_agreement and lb.judge_agreement.kappa("objective")
-    return f"kappa {k} vs human labels (objective achieved)" if k else "not measured (run `alignboard judge validate`)"
+    a = lb.judge_agreement
+    kappas = [f"{label} {k}" for target, label in _AGREEMENT_ON.items() if (k := a and a.kappa(target))]
+    return ("kappa vs human labels: " + ", ".join(kappas) if kappas
+            else "not measured (run `alignboard judge validate`)")
 
 
 def notes(lb: Leaderboard) -> list[str]:

@@ -55,13 +55,13 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
     j.check()
     measured = targets or tuple(TARGETS)
     report = validate(j, measured, limit, robustness=robustness)
-    t = Table("target", "n", "accuracy", "balanced acc.", "kappa", "AUC", "ECE", "unparseable")
+    t = Table("target", "judged by", "n", "accuracy", "balanced acc.", "kappa", "AUC", "ECE", "unparseable")
     for target in measured:  # the stored report also keeps what was measured before
         r = report.targets[target]
         if not r.supported:
-            t.add_row(target, "-", "not supported by this judge", "", "", "", "", "")
+            t.add_row(target, "-", "-", "not supported by this judge", "", "", "", "", "")
             continue
-        t.add_row(target, str(r.n), *(str(x or "-") for x in (r.accuracy, r.balanced_accuracy, r.kappa, r.auc)),
+        t.add_row(target, r.basis, str(r.n), *(str(x or "-") for x in (r.accuracy, r.balanced_accuracy, r.kappa, r.auc)),
                   f"{r.calibration.ece:.3f}" if r.calibration else "-", str(r.unparseable))
     out.print(f"judge {report.identity} vs {report.labels}")
     out.print(t)
