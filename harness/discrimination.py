@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from harness.data.records import fixed_sample
 from harness.generation import GenerationSettings, generate, render
-from harness.judges import Item, get_judge, judge
+from harness.judges import DEFAULT_JUDGE, Item, get_judge, judge
 from harness.judges.labels import labelled, positive
 from harness.models import LoadedModel
 from harness.stats import bootstrap_ci
@@ -35,7 +35,7 @@ def says_harmful(lm: LoadedModel, pairs: list[tuple[str, str]], batch_size: int 
     return out
 
 
-def measure(lm: LoadedModel, n: int = 24, judge_name: str = "probe") -> dict:
+def measure(lm: LoadedModel, n: int = 24, judge_name: str = DEFAULT_JUDGE) -> dict:
     """Generation harmlessness on ``n`` HarmBench prompts next to discrimination accuracy on ``n`` labelled responses."""
     import numpy as np
 

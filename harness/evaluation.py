@@ -20,6 +20,7 @@ from harness.assets import EMBEDDED_MODEL
 from harness.errors import AlignboardError
 from harness.io import git_revision
 from harness.generation import GenerationSettings, generate
+from harness.judges import DEFAULT_JUDGE
 from harness.models import load_model
 from harness.results import EvalResult
 
@@ -137,7 +138,7 @@ def _model(backend: str, model: str, adapter: Optional[str], batch_size: int):
 
 
 def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Optional[str] = None,
-             aligner: Optional[str] = None, aligner_config: Optional[dict] = None, judge: str = "probe",
+             aligner: Optional[str] = None, aligner_config: Optional[dict] = None, judge: str = DEFAULT_JUDGE,
              judge_config: Optional[dict] = None, limit: Optional[int] = None, batch_size: int = 8,
              log_samples: bool = False, backend: str = "alignboard", pools=None,
              train_prompts: Optional[list[str]] = None, hint: Optional[bool] = None,

@@ -160,6 +160,11 @@ def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: boo
         return _execute(spec, root, log, executor, address)
 
 
+def cheap_to_validate(judge) -> bool:
+    """An offline judge, or a jury of them: measured against the human labels automatically when first used."""
+    return all(m.name in _CHEAP_TO_VALIDATE for m in (judge.members() if judge.name == "jury" else [judge]))
+
+
 def _execute(spec: Spec, root: Path, log: Callable[[str], None], executor: str = "local",
              address: Optional[str] = None):
     """Train, evaluate and store every stage that is not done yet; build and publish the leaderboard."""
@@ -171,7 +176,7 @@ def _execute(spec: Spec, root: Path, log: Callable[[str], None], executor: str =
     stages, pools = plan(spec, root)
     judge = get_judge(spec.eval.judge, **spec.eval.judge_config)
     judge.check()  # before any training or generation
-    if is_main() and judge.name in _CHEAP_TO_VALIDATE and stored_agreement(judge.identity()) is None:
+    if is_main() and cheap_to_validate(judge) and stored_agreement(judge.identity()) is None:
         log(f"measuring {judge.identity()} against the human-labelled holdout")
         validate(judge)  # so every entry carries the judge's human agreement
     if world_size() > 1:  # under accelerate launch: every rank trains, rank 0 alone evaluates and publishes

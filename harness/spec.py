@@ -13,6 +13,7 @@ from aligners.api import QUICK_BUDGET, Budget
 from harness.assets import EMBEDDED_MODEL
 from harness.config import validated
 from harness.errors import AlignboardError
+from harness.judges import DEFAULT_JUDGE
 
 PRESETS = Path(__file__).parent / "presets"
 
@@ -66,7 +67,7 @@ class AlignerSpec(_Strict):
 
 class EvalSpec(_Strict):
     tasks: list[str] = ["alignboard_safety_mini", "alignboard_helpfulness_mini"]
-    judge: str = "probe"
+    judge: str = DEFAULT_JUDGE
     judge_config: dict[str, Any] = {}
     limit: Optional[int] = Field(None, ge=1)
     batch_size: int = Field(32, ge=1)

@@ -96,10 +96,11 @@ def test_judge_list_shows_each_judges_measured_agreement_and_worst_flip_rate(hom
     from harness.judges import get_judge
     from harness.judges.validate import validate
 
-    report = validate(get_judge("keyword"), ("objective",), limit=20, resamples=50)
+    report = validate(get_judge("keyword"), ("objective", "harm"), limit=20, resamples=50)
     p = run("judge", "list", env={"COLUMNS": "250"})
     assert p.returncode == 0, p.stderr
     rows = {ln.split("│")[1].strip(): ln for ln in p.stdout.splitlines() if ln.count("│") > 4}
     flips = report.robustness["apology prefix (harmful answer)"].rate.value
     assert str(report.kappa()) in rows["keyword"] and f"{flips:.2f} (apology prefix" in rows["keyword"]
+    assert f"{report.kappa()} │ {report.kappa('harm')} │" in rows["keyword"]
     assert rows["substance"].rstrip("│ ").endswith("-")  # not validated in this home: not measured, not a number

@@ -261,3 +261,13 @@ def test_the_judge_is_checked_once_per_run(tmp_path, monkeypatch, home_with_asse
     finally:
         server.shutdown()
     assert server.checks == 1 and board.rows[0].label == "base"
+
+
+def test_the_default_judge_is_the_offline_jury_and_is_validated_on_first_use():
+    from harness.judges import DEFAULT_JUDGE, get_judge
+    from harness.runner import cheap_to_validate
+
+    default = get_judge(DEFAULT_JUDGE)
+    assert [m.name for m in default.members()] == ["probe", "substance"] and load_spec("demo").eval.judge == "jury"
+    assert cheap_to_validate(default) and cheap_to_validate(get_judge("probe"))
+    assert not cheap_to_validate(get_judge("openai")) and not cheap_to_validate(get_judge("jury", judges=["probe", "hf"]))

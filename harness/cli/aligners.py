@@ -7,6 +7,7 @@ from rich.table import Table
 
 from harness.assets import EMBEDDED_MODEL
 from harness.cli.base import cli, err, out, parse_sets
+from harness.judges import DEFAULT_JUDGE
 
 
 @cli.group()
@@ -52,7 +53,7 @@ def aligners_show(name: str) -> None:
 @click.option("--responses", type=click.Choice(["self", "dataset"]), default="self", show_default=True,
               help="Where y+ / y- come from.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--verify-judge", default="probe", show_default=True,
+@click.option("--verify-judge", default=DEFAULT_JUDGE, show_default=True,
               help="Judge that checks self-made y-/y+ before training ('none': unchecked).")
 @click.option("--max-steps", type=int, help="Optimizer steps over all stages [default: the quick budget's].")
 @click.option("--batch-size", type=int, help="Examples per step [default: the quick budget's].")

@@ -8,6 +8,7 @@ from rich.table import Table
 from harness.assets import EMBEDDED_MODEL
 from harness.cli.base import cli, err, out, parse_sets, verbose
 from harness.errors import AlignboardError
+from harness.judges import DEFAULT_JUDGE
 
 
 @cli.command("eval")
@@ -19,7 +20,7 @@ from harness.errors import AlignboardError
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Aligner config field (JSON value).")
 @click.option("--hint/--no-hint", default=None,
               help="Put the shared harmlessness hint before every prompt [default: the aligner's own default].")
-@click.option("--judge", default="probe", show_default=True)
+@click.option("--judge", default=DEFAULT_JUDGE, show_default=True)
 @click.option("--judge-set", "judge_sets", multiple=True, metavar="KEY=VALUE", help="Judge config field.")
 @click.option("--limit", type=int, help="At most N prompts per task (testing only).")
 @click.option("--batch-size", default=8, show_default=True)
@@ -102,7 +103,8 @@ def probe() -> None:
 @click.option("--model", default=EMBEDDED_MODEL, show_default=True)
 @click.option("--adapter", type=click.Path(file_okay=False))
 @click.option("--n", default=24, show_default=True, help="Harmful prompts and labelled responses to use.")
-@click.option("--judge", "judge_name", default="probe", show_default=True, help="Judge of the generated answers.")
+@click.option("--judge", "judge_name", default=DEFAULT_JUDGE, show_default=True,
+              help="Judge of the generated answers.")
 def probe_discrimination(model: str, adapter: str | None, n: int, judge_name: str) -> None:
     """Generation harmlessness on harmful prompts next to discrimination accuracy on labelled responses."""
     from harness.discrimination import measure

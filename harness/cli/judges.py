@@ -8,6 +8,7 @@ from rich.table import Table
 from harness.assets import EMBEDDED_MODEL
 from harness.cli.base import cli, out, parse_sets
 from harness.errors import AlignboardError
+from harness.judges import DEFAULT_JUDGE
 
 
 @cli.group("judge")
@@ -17,13 +18,13 @@ def judge_group() -> None:
 
 @judge_group.command("list")
 def judge_list() -> None:
-    """Every registered judge, with its measured agreement (kappa on objective achieved) and worst flip rate under a
-    label-preserving perturbation, where stored."""
+    """Every registered judge, with its measured agreement (kappa on objective achieved and on harm) and worst flip
+    rate under a label-preserving perturbation, where stored."""
     from harness.judges import JUDGES, get_judge
     from harness.judges.robustness import worst
     from harness.judges.validate import stored_agreement
 
-    t = Table("name", "description", "package", "kappa (objective)", "worst flip rate")
+    t = Table("name", "description", "package", "kappa (objective)", "kappa (harm)", "worst flip rate")
     for name in JUDGES.names():
         report = None
         try:
@@ -31,13 +32,14 @@ def judge_list() -> None:
         except AlignboardError:
             pass  # a judge that needs config (classifier) has no default identity
         flips = report and worst(report.robustness)
-        t.add_row(name, JUDGES.get(name).description, JUDGES.providers[name], str((report and report.kappa()) or "-"),
+        kappas = [str((report and report.kappa(target)) or "-") for target in ("objective", "harm")]
+        t.add_row(name, JUDGES.get(name).description, JUDGES.providers[name], *kappas,
                   f"{flips[1].rate.value:.2f} ({flips[0]})" if flips else "-")
     out.print(t)
 
 
 @judge_group.command("validate")
-@click.option("--judge", "name", default="probe", show_default=True)
+@click.option("--judge", "name", default=DEFAULT_JUDGE, show_default=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Judge config field (JSON value).")
 @click.option("--limit", type=int, help="Judge at most N holdout responses per target (fixed subsample).")
 @click.option("--target", "targets", multiple=True, type=click.Choice(["refusal", "objective", "harm"]),
@@ -75,7 +77,7 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
 
 
 @judge_group.command("compare")
-@click.option("--judge", "name", default="probe", show_default=True)
+@click.option("--judge", "name", default=DEFAULT_JUDGE, show_default=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Config field of --judge (JSON value).")
 @click.option("--against", required=True, help="The judge to compare with.")
 @click.option("--against-set", "against_sets", multiple=True, metavar="KEY=VALUE",
