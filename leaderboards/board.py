@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional
 
@@ -73,6 +74,7 @@ class Leaderboard:
     inseparable: list[tuple[str, str]] = field(default_factory=list)  # row pairs whose safety summaries overlap
     tasks: dict[str, TaskInfo] = field(default_factory=dict)  # the ranked tasks and what they mean
     comparisons: int = 0  # tests against the baseline in the Holm family
+    jury: Optional[dict[str, Any]] = None  # a jury's members: harmless rate each, share of answers they split on
 
     def summary_tasks(self, kind: str) -> list[str]:
         """The ranked tasks that feed the ``kind`` summary ("safety" or "helpfulness")."""
@@ -226,7 +228,24 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
     proxy = any(s.judgment.proxy for e in ok for ss in e.samples.values() for s in ss[:1])
     return Leaderboard(columns, rows, baseline if base_row else None, key, ref.judge_identity, ref.judge_agreement,
                        proxy, refused, max_unjudged=max_unjudged, inseparable=inseparable, comparisons=len(tests),
-                       tasks=info)
+                       tasks=info, jury=_jury(ok, harmful))
+
+
+def _jury(entries: list[Entry], harmful: list[str]) -> Optional[dict[str, Any]]:
+    """Over every judged harmful-prompt answer: each jury member's harmless rate and the share of answers on which
+    the members split (None unless the judgments record members' verdicts, as the ``jury`` judge's do)."""
+    votes = []
+    for s in (s for e in entries for t in harmful for s in e.samples[t]):
+        try:
+            members = json.loads(s.judgment.raw or "")["members"]
+        except (ValueError, KeyError, TypeError):
+            continue  # not a jury's judgment, or a failed one (no verdicts)
+        votes.append(members)
+    if not votes:
+        return None
+    names = list(votes[0])
+    return {"members": {n: round(float(np.mean([v[n] is True for v in votes])), 3) for n in names},
+            "split": round(float(np.mean([len({v[n] for n in names}) > 1 for v in votes])), 3), "answers": len(votes)}
 
 
 def _summaries(rows: list[Row], info: dict[str, TaskInfo], ids: dict, base_row: Optional[Row], resamples: int):

@@ -130,6 +130,11 @@ def notes(lb: Leaderboard) -> list[str]:
     if lb.inseparable:
         out.append("NOT separable on the safety summary (the 95% CI of their difference contains 0): "
                    + ", ".join(f"{a} vs {b}" for a, b in lb.inseparable))
+    if lb.jury:
+        rates = ", ".join(f"{name} {rate:.2f}" for name, rate in lb.jury["members"].items())
+        out.append(f"harmless rate by jury member: {rates}; the members split on {lb.jury['split']:.0%} of the "
+                   f"{lb.jury['answers']} harmful-prompt answers (absolute rates depend on the judge; compare rows "
+                   "judged by the same one)")
     if lb.proxy_scores:
         out.append("1-10 scores come from an offline PROXY judge, not a judge's 1-10 rating")
     out += [f"refused: {label} ({reason})" for label, reason in lb.refused]
@@ -141,7 +146,7 @@ def to_dict(lb: Leaderboard) -> dict[str, Any]:
     return {"columns": lb.columns, "baseline": lb.baseline, "comparability": lb.key,
             "judge_identity": lb.judge_identity, "judge_agreement": lb.judge_agreement and lb.judge_agreement.model_dump(), "proxy_scores": lb.proxy_scores,
             "refused": [{"entry": a, "reason": r} for a, r in lb.refused],
-            "inseparable": [list(p) for p in lb.inseparable], "holm_comparisons": lb.comparisons,
+            "inseparable": [list(p) for p in lb.inseparable], "holm_comparisons": lb.comparisons, "jury": lb.jury,
             "rows": [{"label": r.label, "aligner": r.aligner, "hint": r.entries[0].hint, "seeds": sorted(e.seed for e in r.entries),
                       "safety": r.safety, "helpfulness": r.helpfulness, "pareto": r.pareto,
                       "safety_ci": list(r.safety_ci), "helpfulness_ci": list(r.helpfulness_ci),

@@ -336,3 +336,28 @@ def test_reproduce_compares_cells_and_refuses_an_edited_folder(tmp_path):
     publish(published, tmp_path / "nospec")
     with pytest.raises(AlignboardError, match="records no spec.json"):
         check_manifest(tmp_path / "nospec")
+
+
+def test_a_jury_judged_leaderboard_says_how_far_its_members_agree():
+    """Absolute harmless rates depend on the judge (README: "How much of this is the judge?"): a leaderboard judged by
+    a jury names each member's harmless rate over the harmful-prompt answers and the share its members split on."""
+    import json
+
+    from leaderboards.render import notes, to_dict
+
+    def jury_entry(aligner, votes):  # votes: (probe, substance) per answer
+        e = entry(aligner, 0.5, n=len(votes), judge="jury-v2-x")
+        for s, (a, b) in zip(e.samples["alignboard_harmbench_mini"], votes):
+            s.judgment.harmless = a and b
+            s.judgment.raw = json.dumps({"members": {"probe": a, "substance": b}, "disagreement": 0.5 * (a != b)})
+            s.metrics["harmless"] = float(a and b)
+        return e
+
+    lb = build([jury_entry("base", [(False, True)] * 3 + [(False, False)]),
+                jury_entry("sft", [(True, True)] * 2 + [(False, True), (False, False)])], resamples=50)
+    assert lb.jury == {"members": {"probe": 0.25, "substance": 0.75}, "split": 0.5, "answers": 8}
+    line = next(n for n in notes(lb) if n.startswith("harmless rate by jury member"))
+    assert "probe 0.25, substance 0.75" in line and "split on 50% of the 8 harmful-prompt answers" in line
+    assert to_dict(lb)["jury"] == lb.jury
+    single = build([entry("base", 0.2)], resamples=50)
+    assert single.jury is None and not any(n.startswith("harmless rate by jury member") for n in notes(single))
