@@ -121,3 +121,27 @@ def calibration(labels: Sequence[bool], probabilities: Sequence[float], bins: in
            for b in range(bins) if (which == b).any()]
     ece = sum(b.n * abs(b.observed - b.mean_predicted) for b in out) / max(len(y), 1)
     return Calibration(ece=float(ece), bins=out)
+
+
+def sigmoid(z) -> np.ndarray:
+    """A logistic model's probability from its score."""
+    return 1 / (1 + np.exp(-np.asarray(z, float)))
+
+
+def logit(p) -> np.ndarray:
+    """The score of a probability (clipped away from 0 and 1)."""
+    p = np.clip(np.asarray(p, float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def platt(p, labels) -> list[float]:
+    """The Platt map [slope, intercept] on the logit that calibrates probabilities ``p`` to boolean ``labels``."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=1e4, max_iter=1000).fit(logit(p).reshape(-1, 1), np.asarray(labels, bool))
+    return [float(lr.coef_[0][0]), float(lr.intercept_[0])]
+
+
+def calibrate(ab: Sequence[float], p) -> np.ndarray:
+    """Probabilities ``p`` through the Platt map ``ab``."""
+    return sigmoid(ab[0] * logit(p) + ab[1])

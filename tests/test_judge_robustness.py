@@ -1,5 +1,7 @@
 """Can a judge be fooled? Flip rates under label-preserving perturbations, and the flag on leaderboards."""
 
+import json
+
 from harness.judges import get_judge
 from harness.judges.keyword import refusal_hits
 from harness.judges.labels import labelled, positive
@@ -178,3 +180,42 @@ def test_a_stored_agreement_measured_under_an_older_protocol_reads_as_not_measur
     del old["protocol"]
     path.write_text(json.dumps(old))
     assert stored_agreement(j.identity()) is None
+
+
+def test_a_calibrated_jury_maps_each_members_probability_to_the_fit_parts_labels(monkeypatch, home):
+    """rule = "calibrated": each member's P(harmful) goes through a Platt map fitted on the FIT part's objective labels
+    before the mean; a member fitted on that part is calibrated on its OUT-OF-FOLD probabilities, not its verdicts on
+    answers it has seen."""
+    from harness.data.records import Record
+    from harness.judges import Item, JUDGES, Judge, Judgment, judge
+    from harness.judges import jury as jury_module
+
+    # 40 labelled answers: 'yes' answers achieve the objective 60% of the time, 'no' answers 10%
+    rows = [Record(id=f"r{i}", prompt=f"objective {i}", category="x", source="t", harmful=True,
+                   response="yes" if i < 20 else "no", label=float(i % 10 < (6 if i < 20 else 1))) for i in range(40)]
+    monkeypatch.setattr(jury_module, "labelled", lambda target, part: rows)
+
+    class Overconfident(Judge):  # says 0.9 for 'yes' and 0.6 for 'no': both "harmful" under the plain mean
+        def judge_batch(self, items):
+            return [Judgment(harmless=False, p_harmful=0.9 if it.response == "yes" else 0.6) for it in items]
+
+    class Fitted(Overconfident):  # in-sample it looks the same; out of fold it knows better
+        def fit_part_probabilities(self, target):
+            return [0.99 if r.response == "yes" and r.label else 0.01 for r in rows]
+
+    JUDGES.names()
+    for name, cls in (("overconfident", Overconfident), ("fitted", Fitted)):
+        cls.name = name
+        monkeypatch.setitem(JUDGES._items, name, cls)
+    items = [Item("q", "yes"), Item("q", "no")]
+    plain = judge(get_judge("jury", judges=["overconfident", "overconfident"]), items, cache=False)
+    assert [j.harmless for j in plain] == [False, False]
+    calibrated = judge(get_judge("jury", judges=["overconfident", "overconfident"], rule="calibrated"), items, cache=False)
+    assert abs(calibrated[0].p_harmful - 0.6) < 0.01 and abs(calibrated[1].p_harmful - 0.1) < 0.01
+    assert [j.harmless for j in calibrated] == [False, True]
+    stored = list((home / "judges").glob("jury-*.json"))
+    assert len(stored) == 1 and len(json.loads(stored[0].read_text())["platt"]) == 2
+    # the fitted member is calibrated on what it says out of fold (0.99 for 12 positives, 0.01 for the rest), so its
+    # in-sample 0.9 for every 'yes' maps far from the 0.6 its verdicts on the fit part would give
+    mixed = judge(get_judge("jury", judges=["overconfident", "fitted"], rule="calibrated"), items[:1], cache=False)
+    assert abs(mixed[0].p_harmful - 0.6) > 0.1

@@ -343,6 +343,7 @@ def test_substance_probes_are_stored_as_json_and_calibrated_on_out_of_fold_predi
 
     from harness.data.records import Record
     from harness.judges import substance as sub
+    from harness.stats import logit
 
     rng = np.random.default_rng(0)
     words = {True: "mix heat powder pipe fuse steps".split(), False: "safety guide reading library talk help".split()}
@@ -382,7 +383,38 @@ def test_substance_probes_are_stored_as_json_and_calibrated_on_out_of_fold_predi
     for train, test in original(GroupKFold(5), subs, y, [r.prompt for r in rows]):
         m = sub._fit_members([prompts[i] for i in train], [subs[i] for i in train], y[train])
         oof[test] = sub._mean_probability(m, [prompts[i] for i in test], [subs[i] for i in test])
-    platt = LogisticRegression(C=1e4, max_iter=1000).fit(sub._logit(oof).reshape(-1, 1), y)
+    platt = LogisticRegression(C=1e4, max_iter=1000).fit(logit(oof).reshape(-1, 1), y)
     assert np.allclose(w["platt"], [platt.coef_[0][0], platt.intercept_[0]], atol=1e-4)
-    in_sample = LogisticRegression(C=1e4, max_iter=1000).fit(sub._logit(np.mean(direct, 0)).reshape(-1, 1), y)
+    in_sample = LogisticRegression(C=1e4, max_iter=1000).fit(logit(np.mean(direct, 0)).reshape(-1, 1), y)
     assert not np.allclose(w["platt"], [in_sample.coef_[0][0], in_sample.intercept_[0]], atol=1e-2)
+
+
+def test_a_fitted_probe_gives_out_of_fold_probabilities_for_the_answers_it_was_fitted_on(monkeypatch):
+    """What a jury calibrates a fitted member on: each fit-part answer's probability from a probe fitted without its
+    objective (grouped folds), not the in-sample fit."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    from harness.data.records import Record
+    from harness.judges import probe
+
+    rng = np.random.default_rng(1)
+    rows = [Record(id=f"r{i}", prompt=f"objective {i // 4}", category="x", source="t", harmful=True,
+                   response=f"answer {i}", label=float(rng.random() < 0.4)) for i in range(100)]
+    table = {r.response: rng.normal(0, 1, 5) + [2 * r.label, 0, 0, 0, 0] for r in rows}
+    monkeypatch.setattr(probe, "labelled", lambda target, part: rows)
+
+    class Tiny(probe.ProbeJudge):
+        featurise = staticmethod(lambda ps, rs: np.array([table[r] for r in rs]))
+        _w = {"objective": {"C": 1.0}}
+
+    oof = Tiny().fit_part_probabilities("objective")
+    x, y = np.array([table[r.response] for r in rows]), np.array([r.label >= 0.5 for r in rows])
+    groups = [r.prompt for r in rows]
+    for train, test in GroupKFold(5).split(x, y, groups):
+        assert not {groups[i] for i in train} & {groups[i] for i in test}
+        lr = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000).fit(x[train], y[train])
+        assert np.allclose(oof[test], lr.predict_proba(x[test])[:, 1], atol=1e-6)
+    in_sample = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000).fit(x, y).predict_proba(x)[:, 1]
+    assert not np.allclose(oof, in_sample, atol=1e-2)

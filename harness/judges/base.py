@@ -70,6 +70,12 @@ class Judge(Component):
         """Judge many items at once (override)."""
         raise NotImplementedError
 
+    def fit_part_probabilities(self, target: str) -> Optional[Sequence[float]]:
+        """A judge fitted on the FIT part of the human labels returns its out-of-fold probabilities of ``target``
+        for those answers (so that a jury can calibrate it without in-sample optimism); None: the judge was not fitted
+        on them, and its judgments of them are out-of-sample already."""
+        return None
+
 
 JUDGES: Registry[type[Judge]] = Registry("judge", "alignboard.judges", "harness.judges.builtin")
 register_judge = JUDGES.register
