@@ -103,4 +103,5 @@ def test_judge_list_shows_each_judges_measured_agreement_and_worst_flip_rate(hom
     flips = report.robustness["apology prefix (harmful answer)"].rate.value
     assert str(report.kappa()) in rows["keyword"] and f"{flips:.2f} (apology prefix" in rows["keyword"]
     assert f"{report.kappa()} │ {report.kappa('harm')} │" in rows["keyword"]
+    assert "jury (default)" in rows and "probe" in rows  # the default judge is marked
     assert rows["substance"].rstrip("│ ").endswith("-")  # not validated in this home: not measured, not a number

@@ -33,7 +33,7 @@ def judge_list() -> None:
             pass  # a judge that needs config (classifier) has no default identity
         flips = report and worst(report.robustness)
         kappas = [str((report and report.kappa(target)) or "-") for target in ("objective", "harm")]
-        t.add_row(name, JUDGES.get(name).description, JUDGES.providers[name], *kappas,
+        t.add_row(f"{name} (default)" if name == DEFAULT_JUDGE else name, JUDGES.get(name).description, JUDGES.providers[name], *kappas,
                   f"{flips[1].rate.value:.2f} ({flips[0]})" if flips else "-")
     out.print(t)
 
