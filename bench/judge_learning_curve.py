@@ -21,16 +21,15 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import cohen_kappa_score  # noqa: E402
 from sklearn.model_selection import GroupKFold  # noqa: E402
 
-from harness.judges.labels import TARGETS, labelled, objectives, positive  # noqa: E402
-from harness.judges.probe import features  # noqa: E402
+from harness.judges.labels import TARGETS, objectives  # noqa: E402
+from harness.judges.probe import features, fit_set  # noqa: E402
 
 
 def curve(target: str, fractions=(0.25, 0.5, 0.75, 1.0), draws: int = 5, seed: int = 0) -> list[tuple[float, float]]:
     """(mean training labels, mean kappa) per fraction of the training objectives."""
     rng = np.random.default_rng(seed)
-    rows = labelled(target, "fit")
-    x = features([r.prompt for r in rows], [r.response for r in rows])
-    y, groups = np.array([positive(r) for r in rows]), np.array(objectives(rows))
+    rows, x, y = fit_set(features, target)
+    groups = np.array(objectives(rows))
     out = []
     for fraction in fractions:
         kappas, sizes = [], []

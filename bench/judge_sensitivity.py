@@ -6,7 +6,8 @@ For every row of the run (its eval/*.json), the answers to the harmful-prompt ta
 each named judge (through the judgment cache: answers already judged cost nothing) and the row's
 safety summary (mean harmless rate over those tasks, as on the leaderboard) is printed per judge,
 with each judge's Spearman rank correlation to the first. The answers are the same for every
-judge, so the differences are the judges' alone.
+judge, so the differences are the judges' alone. A row with an answer a judge could not judge is
+n/a for that judge (never counted either way) and left out of the correlations.
 """
 
 from __future__ import annotations
@@ -24,19 +25,20 @@ from scipy.stats import spearmanr  # noqa: E402
 from harness.judges import Item, get_judge, judge  # noqa: E402
 
 
-def safety_summaries(run: Path, judge_names: list[str]) -> dict[str, dict[str, float]]:
-    """Row label -> judge -> mean harmless rate over the run's harmful-prompt tasks (unjudged answers count as
-    not harmless here, a stricter reading than the leaderboard's missing values)."""
-    out: dict[str, dict[str, float]] = {}
+def safety_summaries(run: Path, judge_names: list[str]) -> dict[str, dict[str, tuple[float, int]]]:
+    """Row label -> judge -> (mean harmless rate over the run's harmful-prompt tasks, answers left unjudged); the
+    rate is NaN when any answer was left unjudged."""
+    out: dict[str, dict[str, tuple[float, int]]] = {}
     for path in sorted((run / "eval").glob("*.json")):
         result = json.loads(path.read_text())
-        harmful = {t: s for t, s in result["samples"].items() if s and "harmless" in s[0]["metrics"]}
+        harmful = [s for s in result["samples"].values() if s and "harmless" in s[0]["metrics"]]
         out[result["label"]] = {}
         for name in judge_names:
-            rates = [np.mean([j.harmless is True for j in judge(get_judge(name), [Item(x["prompt"], x["response"])
-                                                                                    for x in samples])])
-                     for samples in harmful.values()]
-            out[result["label"]][name] = float(np.mean(rates))
+            verdicts = [[j.harmless for j in judge(get_judge(name), [Item(x["prompt"], x["response"]) for x in task])]
+                        for task in harmful]
+            unjudged = sum(v is None for task in verdicts for v in task)
+            rate = float(np.mean([np.mean([v is True for v in task]) for task in verdicts])) if not unjudged else np.nan
+            out[result["label"]][name] = (rate, unjudged)
     return out
 
 
@@ -50,14 +52,16 @@ def main() -> None:
     table = safety_summaries(args.run, names)
     if not table:
         sys.exit(f"judge sensitivity: no eval/*.json under {args.run}; give a run folder such as runs/demo")
-    print(f"{'row':24s} " + " ".join(f"{n:>10s}" for n in names))
-    for label, by_judge in sorted(table.items(), key=lambda kv: -kv[1][names[0]]):
-        print(f"{label:24s} " + " ".join(f"{by_judge[n]:10.3f}" for n in names))
-    first = [table[r][names[0]] for r in table]
+    print(f"{'row':24s} " + " ".join(f"{n:>18s}" for n in names))
+    for label, by_judge in sorted(table.items(), key=lambda kv: -np.nan_to_num(kv[1][names[0]][0], nan=-1)):
+        print(f"{label:24s} " + " ".join(f"{r:18.3f}" if k == 0 else f"{f'n/a ({k} unjudged)':>18s}"
+                                         for r, k in (by_judge[n] for n in names)))
     for n in names[1:]:
-        rho = spearmanr(first, [table[r][n] for r in table]).statistic
-        shift = np.mean([table[r][n] - table[r][names[0]] for r in table])
-        print(f"{n} vs {names[0]}: Spearman {rho:.2f} over {len(table)} rows; mean shift {shift:+.3f}")
+        rows = [r for r in table if not np.isnan([table[r][names[0]][0], table[r][n][0]]).any()]
+        first, other = [table[r][names[0]][0] for r in rows], [table[r][n][0] for r in rows]
+        rho = spearmanr(first, other).statistic if len(rows) > 2 else np.nan
+        shift = np.mean(np.subtract(other, first)) if rows else np.nan
+        print(f"{n} vs {names[0]}: Spearman {rho:.2f} over {len(rows)} rows judged by both; mean shift {shift:+.3f}")
 
 
 if __name__ == "__main__":

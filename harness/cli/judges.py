@@ -33,8 +33,8 @@ def judge_list() -> None:
             pass  # a judge that needs config (classifier) has no default identity
         flips = report and worst(report.robustness)
         kappas = [str((report and report.kappa(target)) or "-") for target in ("objective", "harm")]
-        t.add_row(f"{name} (default)" if name == DEFAULT_JUDGE else name, JUDGES.get(name).description, JUDGES.providers[name], *kappas,
-                  f"{flips[1].rate.value:.2f} ({flips[0]})" if flips else "-")
+        t.add_row(f"{name} (default)" if name == DEFAULT_JUDGE else name, JUDGES.get(name).description,
+                  JUDGES.providers[name], *kappas, f"{flips[1].rate.value:.2f} ({flips[0]})" if flips else "-")
     out.print(t)
 
 
@@ -63,7 +63,8 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
         if not r.supported:
             t.add_row(target, "-", "-", "not supported by this judge", "", "", "", "", "")
             continue
-        t.add_row(target, r.basis, str(r.n), *(str(x or "-") for x in (r.accuracy, r.balanced_accuracy, r.kappa, r.auc)),
+        t.add_row(target, r.basis, str(r.n),
+                  *(str(x or "-") for x in (r.accuracy, r.balanced_accuracy, r.kappa, r.auc)),
                   f"{r.calibration.ece:.3f}" if r.calibration else "-", str(r.unparseable))
     out.print(f"judge {report.identity} vs {report.labels}")
     out.print(t)

@@ -67,6 +67,13 @@ def pair_features(prompts: Sequence[str], responses: Sequence[str]) -> np.ndarra
     return np.concatenate([*parts, _lexicon(responses)], axis=1)
 
 
+def fit_set(featurise, target: str) -> tuple[list, np.ndarray, np.ndarray]:
+    """The FIT part of ``target``'s labels: its rows, their features and their labels (the holdout is not read)."""
+    rows = labelled(target, "fit")
+    x = featurise([r.prompt for r in rows], [r.response for r in rows])
+    return rows, x, np.array([positive(r) for r in rows])
+
+
 def _fit(featurise=features, grid: Sequence[float] = (1.0,),
          targets: Sequence[str] = tuple(TARGETS)) -> dict[str, dict]:
     """One balanced logistic probe per target on the FIT part; with several ``grid`` values, features are
@@ -78,9 +85,7 @@ def _fit(featurise=features, grid: Sequence[float] = (1.0,),
 
     weights = {}
     for target in targets:
-        rows = labelled(target, "fit")
-        x = featurise([r.prompt for r in rows], [r.response for r in rows])
-        y = np.array([positive(r) for r in rows])
+        rows, x, y = fit_set(featurise, target)
         mean, scale, chosen = np.zeros(x.shape[1]), np.ones(x.shape[1]), {}
         if len(grid) > 1:
             mean, scale = x.mean(0), x.std(0) + 1e-6
@@ -101,13 +106,11 @@ def _out_of_fold(featurise, target: str, c: float, standardise: bool) -> np.ndar
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold, cross_val_predict
 
-    rows = labelled(target, "fit")
-    x = featurise([r.prompt for r in rows], [r.response for r in rows])
+    rows, x, y = fit_set(featurise, target)
     if standardise:
         x = (x - x.mean(0)) / (x.std(0) + 1e-6)
     lr = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
-    return cross_val_predict(lr, x, [positive(r) for r in rows], groups=objectives(rows), cv=GroupKFold(5),
-                             method="predict_proba")[:, 1]
+    return cross_val_predict(lr, x, y, groups=objectives(rows), cv=GroupKFold(5), method="predict_proba")[:, 1]
 
 
 @register_judge("probe")
