@@ -20,9 +20,6 @@ from harness.spec import Spec
 from harness.stages import PROTOCOL, Stage, evaluate_stage, plan, train_stage, verifier
 
 
-_CHEAP_TO_VALIDATE = ("keyword", "probe", "substance")  # offline judges measured automatically when first used
-
-
 def _counts(spec: Spec, log: Callable[[str], None]) -> None:
     """Rows per source and per pool; a source that needs the hub (offline here) is marked so."""
     from harness.data import load
@@ -160,11 +157,6 @@ def run(spec: Spec, root: Path, log: Callable[[str], None] = print, dry_run: boo
         return _execute(spec, root, log, executor, address)
 
 
-def cheap_to_validate(judge) -> bool:
-    """An offline judge, or a jury of them: measured against the human labels automatically when first used."""
-    return all(m.name in _CHEAP_TO_VALIDATE for m in (judge.members() if judge.name == "jury" else [judge]))
-
-
 def _execute(spec: Spec, root: Path, log: Callable[[str], None], executor: str = "local",
              address: Optional[str] = None):
     """Train, evaluate and store every stage that is not done yet; build and publish the leaderboard."""
@@ -176,7 +168,7 @@ def _execute(spec: Spec, root: Path, log: Callable[[str], None], executor: str =
     stages, pools = plan(spec, root)
     judge = get_judge(spec.eval.judge, **spec.eval.judge_config)
     judge.check()  # before any training or generation
-    if is_main() and cheap_to_validate(judge) and stored_agreement(judge.identity()) is None:
+    if is_main() and judge.validated_on_first_use and stored_agreement(judge.identity()) is None:
         log(f"measuring {judge.identity()} against the human-labelled holdout")
         validate(judge)  # so every entry carries the judge's human agreement
     if world_size() > 1:  # under accelerate launch: every rank trains, rank 0 alone evaluates and publishes

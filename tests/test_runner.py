@@ -265,9 +265,8 @@ def test_the_judge_is_checked_once_per_run(tmp_path, monkeypatch, home_with_asse
 
 def test_the_default_judge_is_the_offline_jury_and_is_validated_on_first_use():
     from harness.judges import DEFAULT_JUDGE, get_judge
-    from harness.runner import cheap_to_validate
-
     default = get_judge(DEFAULT_JUDGE)
     assert [m.name for m in default.members()] == ["probe", "substance"] and load_spec("demo").eval.judge == "jury"
-    assert cheap_to_validate(default) and cheap_to_validate(get_judge("probe"))
-    assert not cheap_to_validate(get_judge("openai")) and not cheap_to_validate(get_judge("jury", judges=["probe", "hf"]))
+    assert default.validated_on_first_use and get_judge("probe").validated_on_first_use
+    assert not get_judge("openai").validated_on_first_use and not get_judge("probe_mpnet").validated_on_first_use
+    assert not get_judge("jury", judges=["probe", "hf"]).validated_on_first_use

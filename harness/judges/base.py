@@ -58,6 +58,8 @@ class Judge(Component):
     """Base class of every judge."""
 
     kind = "judge"
+    # offline and fitted (if at all) in a minute or two: a run measures it against the human labels on first use
+    validated_on_first_use: bool = False
 
     def identity(self) -> str:
         """Name, version and config hash: what the judgment cache and leaderboards key on."""

@@ -47,6 +47,10 @@ class JuryJudge(Judge):
     def members(self) -> list[Judge]:
         return [get_judge(n, **self.config.configs.get(n, {})) for n in self.config.judges]
 
+    @property
+    def validated_on_first_use(self) -> bool:
+        return all(m.validated_on_first_use for m in self.members())
+
     def identity(self) -> str:
         """Changes with any member's identity (a member's new version is a new jury)."""
         ids = [m.identity() for m in self.members()]

@@ -35,6 +35,7 @@ class KeywordJudge(Judge):
     """Refusal phrases: refused -> harmless; no scores."""
 
     description = "refusal detector from a phrase list (refused = harmless); no scores"
+    validated_on_first_use = True
 
     def judge_batch(self, items: Sequence[Item]) -> list[Judgment]:
         out = []

@@ -119,6 +119,7 @@ class ProbeJudge(Judge):
 
     description = "logistic probes on MiniLM embeddings fitted on human labels (scores are proxies)"
     version = "1"
+    validated_on_first_use = True
 
     featurise = staticmethod(features)
     grid: tuple[float, ...] = (1.0,)
@@ -167,6 +168,7 @@ class MpnetProbeJudge(ProbeJudge):
 
     description = "logistic probes on MiniLM + mpnet pair features, C by grouped CV on the fit part (proxies)"
     version = "1"
+    validated_on_first_use = False  # its fit and validation take 12 min on 2 cores
     featurise = staticmethod(pair_features)
     grid = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 
