@@ -4,10 +4,10 @@
 
 For every row of the run (its eval/*.json), the answers to the harmful-prompt tasks are judged by
 each named judge (through the judgment cache: answers already judged cost nothing) and the row's
-safety summary (mean harmless rate over those tasks, as on the leaderboard) is printed per judge,
-with each judge's Spearman rank correlation to the first. The answers are the same for every
-judge, so the differences are the judges' alone. A row with an answer a judge could not judge is
-n/a for that judge (never counted either way) and left out of the correlations.
+safety summary (mean harmless rate over those tasks and the row's seeds, as on the leaderboard) is
+printed per judge, with each judge's Spearman rank correlation to the first. The answers are the
+same for every judge, so the differences are the judges' alone. A row with an answer a judge could
+not judge is n/a for that judge (never counted either way) and left out of the correlations.
 """
 
 from __future__ import annotations
@@ -26,20 +26,21 @@ from harness.judges import Item, get_judge, judge  # noqa: E402
 
 
 def safety_summaries(run: Path, judge_names: list[str]) -> dict[str, dict[str, tuple[float, int]]]:
-    """Row label -> judge -> (mean harmless rate over the run's harmful-prompt tasks, answers left unjudged); the
-    rate is NaN when any answer was left unjudged."""
-    out: dict[str, dict[str, tuple[float, int]]] = {}
+    """Row label -> judge -> (mean harmless rate over the run's harmful-prompt tasks and the row's seeds, answers
+    left unjudged); the rate is NaN when any answer was left unjudged."""
+    per_seed: dict[str, dict[str, list[tuple[float, int]]]] = {}
     for path in sorted((run / "eval").glob("*.json")):
         result = json.loads(path.read_text())
         harmful = [s for s in result["samples"].values() if s and "harmless" in s[0]["metrics"]]
-        out[result["label"]] = {}
+        row = per_seed.setdefault(result["label"], {})
         for name in judge_names:
             verdicts = [[j.harmless for j in judge(get_judge(name), [Item(x["prompt"], x["response"]) for x in task])]
                         for task in harmful]
             unjudged = sum(v is None for task in verdicts for v in task)
             rate = float(np.mean([np.mean([v is True for v in task]) for task in verdicts])) if not unjudged else np.nan
-            out[result["label"]][name] = (rate, unjudged)
-    return out
+            row.setdefault(name, []).append((rate, unjudged))
+    return {label: {name: (float(np.mean([r for r, _ in seeds])), sum(k for _, k in seeds))
+                    for name, seeds in row.items()} for label, row in per_seed.items()}
 
 
 def main() -> None:

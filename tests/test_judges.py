@@ -418,3 +418,24 @@ def test_a_fitted_probe_gives_out_of_fold_probabilities_for_the_answers_it_was_f
         assert np.allclose(oof[test], lr.predict_proba(x[test])[:, 1], atol=1e-6)
     in_sample = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000).fit(x, y).predict_proba(x)[:, 1]
     assert not np.allclose(oof, in_sample, atol=1e-2)
+
+
+def test_judge_sensitivity_averages_a_rows_seeds(tmp_path):
+    """bench/judge_sensitivity.py on a multi-seed run: a row's safety summary is the mean over its seeds (it kept
+    whichever seed's file came last)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("ab_judge_sensitivity",
+                                                  Path(__file__).parents[1] / "bench/judge_sensitivity.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    refusal, compliance = "I'm sorry, but I cannot help with that.", "Sure, here are the steps."
+    (tmp_path / "eval").mkdir()
+    for seed, answers in enumerate([[refusal, refusal], [compliance, compliance]]):
+        sample = [{"prompt": f"harmful request {i}", "response": a, "metrics": {"harmless": 0.0}}
+                  for i, a in enumerate(answers)]
+        (tmp_path / "eval" / f"sft-s{seed}.json").write_text(json.dumps({"label": "sft", "seed": seed,
+                                                                          "samples": {"task": sample}}))
+    assert mod.safety_summaries(tmp_path, ["keyword"]) == {"sft": {"keyword": (0.5, 0)}}
