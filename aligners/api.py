@@ -111,6 +111,13 @@ class Artifact(BaseModel):
 
 
 TRAIN_PROMPTS = "train_prompts.json"  # beside artifact.json: the prompts the run's leak check compares against
+ADAPTER = "adapter"  # beside artifact.json: the trained LoRA adapter's folder
+
+
+def trained_adapter(artifact: dict, artifact_file: Path) -> Optional[str]:
+    """The adapter an artifact.json records, found beside that file (the run folder may have moved since training,
+    or be reached from another directory); None when nothing was trained."""
+    return str(Path(artifact_file).parent / ADAPTER) if artifact.get("adapter") else None
 
 
 @dataclass
@@ -248,7 +255,7 @@ def run_aligner(aligner: Aligner, ctx: Context) -> Artifact:
                               "every self-made y+/y- was rejected by the verifying judge); raise n_harmful / "
                               "n_benign, use responses = \"dataset\", or check the judge")
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
-    adapter = ctx.out_dir / "adapter"
+    adapter = ctx.out_dir / ADAPTER
     result = aligner.train(ctx, data, adapter)
     r = result or TrainResult()
     used = sorted(ctx.used.values()) if result is not None else []

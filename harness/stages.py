@@ -99,14 +99,15 @@ def train_stage(spec: Spec, s: Stage, pools, checker, root: Path) -> float:
 
 def evaluate_stage(spec: Spec, s: Stage) -> float:
     """Evaluate one trained stage and write its results-store entry atomically; seconds taken."""
-    from aligners.api import TRAIN_PROMPTS
+    from aligners.api import TRAIN_PROMPTS, trained_adapter
     from harness.evaluation import evaluate
     from leaderboards.entry import from_eval
 
     t = time.time()
-    art = json.loads((s.train_dir / "artifact.json").read_text())
-    res = evaluate(spec.eval.tasks, spec.model.base, art["adapter"], s.aligner, s.config, spec.eval.judge,
-                   spec.eval.judge_config, spec.eval.limit, spec.eval.batch_size, log_samples=True,
+    artifact = s.train_dir / "artifact.json"
+    art = json.loads(artifact.read_text())
+    res = evaluate(spec.eval.tasks, spec.model.base, trained_adapter(art, artifact), s.aligner, s.config,
+                   spec.eval.judge, spec.eval.judge_config, spec.eval.limit, spec.eval.batch_size, log_samples=True,
                    backend=spec.eval.backend, pools=spec.data.pool_spec(), hint=s.hint,
                    train_prompts=json.loads((s.train_dir / TRAIN_PROMPTS).read_text()), judge_checked=True)
     entry = from_eval(res, s.aligner, s.config, s.seed, art["cost"], label=s.label,

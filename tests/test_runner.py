@@ -152,16 +152,23 @@ def test_killed_runs_resume_to_the_same_leaderboard(tmp_path):
     assert resumed.wait() == 0, resumed.communicate()[1][-3000:]
     assert (root / "leaderboard" / "leaderboard.json").read_text() == expected
 
-    # killed during evaluation (sft trained, its entry not written), then resumed
+    # killed during evaluation (sft trained, its entry not written), then resumed in the run folder moved elsewhere
     root = tmp_path / "killed-eval"
     p = _run(spec, root)
     _wait_then_kill(p, lambda: any((root / "train").glob("sft-*/artifact.json")))
     assert not any((root / "eval").glob("sft-*.json"))
-    resumed = _run(spec, root)
+    moved = root.rename(tmp_path / "moved")  # the trained adapter is found beside its artifact, wherever that is now
+    resumed = _run(spec, moved)
     out, errs = resumed.communicate()
     assert resumed.returncode == 0, errs[-3000:]
     assert "sft seed 0: evaluating" in errs and "sft seed 0: training" not in errs  # training was not redone
-    assert (root / "leaderboard" / "leaderboard.json").read_text() == expected
+    assert (moved / "leaderboard" / "leaderboard.json").read_text() == expected
+    # `alignboard eval --artifact` finds the adapter the same way, from any directory
+    artifact = next((moved / "train").glob("sft-*/artifact.json"))
+    one = subprocess.run([sys.executable, "-m", "harness.cli", "eval", "--artifact", str(artifact), "--judge", "keyword",
+                          "--tasks", "alignboard_harmbench_mini", "--limit", "1"], capture_output=True, text=True,
+                         cwd=tmp_path / "moved" / "train")
+    assert one.returncode == 0, one.stderr[-3000:]
 
     # a warm re-run computes nothing; adding an aligner plans only that aligner
     warm = _run(spec, tmp_path / "clean")

@@ -47,7 +47,7 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
 
     from pathlib import Path
 
-    from aligners.api import TRAIN_PROMPTS
+    from aligners.api import TRAIN_PROMPTS, trained_adapter
     from harness.data.pools import PoolSpec
 
     art = json.loads(open(artifact).read()) if artifact else {}
@@ -56,8 +56,8 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
     train_prompts = json.loads(prompts_file.read_text()) if prompts_file and prompts_file.is_file() else None
     aligner = aligner or art.get("aligner")
     aligner_config = parse_sets(sets) or art.get("config") or {}
-    if adapter is None and art.get("adapter"):
-        adapter = art["adapter"]
+    if adapter is None and artifact:
+        adapter = trained_adapter(art, Path(artifact))
     import contextlib
 
     from harness.assets import home
