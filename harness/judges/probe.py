@@ -74,12 +74,23 @@ def fit_set(featurise, target: str) -> tuple[list, np.ndarray, np.ndarray]:
     return rows, x, np.array([positive(r) for r in rows])
 
 
+def _probe(c: float):
+    """The logistic model every probe fits: balanced classes, L2 strength ``c``."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
+
+
+def _scaler(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and scale that standardise ``x``."""
+    return x.mean(0), x.std(0) + 1e-6
+
+
 def _fit(featurise=features, grid: Sequence[float] = (1.0,),
          targets: Sequence[str] = tuple(TARGETS)) -> dict[str, dict]:
     """One balanced logistic probe per target on the FIT part; with several ``grid`` values, features are
     standardised and C is the value with the best mean kappa over 5 folds grouped by objective (the scaler is
     folded into the stored weights)."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import cohen_kappa_score, make_scorer
     from sklearn.model_selection import GroupKFold, cross_val_score
 
@@ -88,13 +99,13 @@ def _fit(featurise=features, grid: Sequence[float] = (1.0,),
         rows, x, y = fit_set(featurise, target)
         mean, scale, chosen = np.zeros(x.shape[1]), np.ones(x.shape[1]), {}
         if len(grid) > 1:
-            mean, scale = x.mean(0), x.std(0) + 1e-6
+            mean, scale = _scaler(x)
             z, groups = (x - mean) / scale, objectives(rows)
             kappa = make_scorer(cohen_kappa_score)
-            chosen = {c: float(cross_val_score(LogisticRegression(C=c, class_weight="balanced", max_iter=3000), z, y,
-                                               groups=groups, cv=GroupKFold(5), scoring=kappa).mean()) for c in grid}
+            chosen = {c: float(cross_val_score(_probe(c), z, y, groups=groups, cv=GroupKFold(5),
+                                               scoring=kappa).mean()) for c in grid}
         c = max(chosen, key=chosen.get) if chosen else grid[0]
-        lr = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit((x - mean) / scale, y)
+        lr = _probe(c).fit((x - mean) / scale, y)
         coef = lr.coef_[0] / scale
         weights[target] = {"coef": coef.tolist(), "intercept": float(lr.intercept_[0] - coef @ mean), "n": len(rows),
                            **({"C": c, "cv_kappa": chosen} if chosen else {})}
@@ -103,14 +114,13 @@ def _fit(featurise=features, grid: Sequence[float] = (1.0,),
 
 def _out_of_fold(featurise, target: str, c: float, standardise: bool) -> np.ndarray:
     """P(positive) for each FIT-part answer of ``target`` from a probe fitted without its objective (5 grouped folds)."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold, cross_val_predict
 
     rows, x, y = fit_set(featurise, target)
     if standardise:
-        x = (x - x.mean(0)) / (x.std(0) + 1e-6)
-    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
-    return cross_val_predict(lr, x, y, groups=objectives(rows), cv=GroupKFold(5), method="predict_proba")[:, 1]
+        mean, scale = _scaler(x)
+        x = (x - mean) / scale
+    return cross_val_predict(_probe(c), x, y, groups=objectives(rows), cv=GroupKFold(5), method="predict_proba")[:, 1]
 
 
 @register_judge("probe")
