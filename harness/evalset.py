@@ -39,7 +39,7 @@ def _configs() -> dict[str, dict]:
     import tasks
 
     out = {}
-    for p in sorted(Path(tasks.path()).rglob("alignboard_*.yaml")):
+    for p in sorted(Path(tasks.path()).rglob("*.yaml")):
         cfg = yaml.load(p.read_text(encoding="utf-8"), Loader=_Loader) or {}
         out[cfg["group"] if "group" in cfg else cfg["task"]] = cfg
     return out
@@ -69,6 +69,38 @@ def task_info(task: str) -> TaskInfo:
     if task not in _configs():
         raise AlignboardError(f"unknown task {task!r}; known: {', '.join(sorted(_configs()))}")
     return TaskInfo.from_metadata(task, _configs()[task].get("metadata") or {})
+
+
+def judge_for(meta: dict) -> tuple[str, dict]:
+    """(judge name, config) that scores a task, from its metadata merged with the run's.
+
+    A task that declares a ``protocol`` is scored by that protocol's judge (``protocol_judge``), or
+    by what the run's ``judges`` table names for the protocol ({protocol: {"judge", "config"}});
+    every other task by the run's ``judge``.
+    """
+    from harness.judges import DEFAULT_JUDGE
+
+    protocol = meta.get("protocol")
+    if protocol:
+        chosen = (meta.get("judges") or {}).get(protocol) or {}
+        return chosen.get("judge") or meta["protocol_judge"], chosen.get("config") or {}
+    return meta.get("judge") or DEFAULT_JUDGE, meta.get("judge_config") or {}
+
+
+def protocols() -> dict[str, str]:
+    """Every protocol a task declares, with its protocol judge."""
+    return {m["protocol"]: m["protocol_judge"] for c in _configs().values()
+            if (m := c.get("metadata") or {}).get("protocol")}
+
+
+def task_names() -> list[str]:
+    """Every task and group in alignboard's task folder."""
+    return sorted(_configs())
+
+
+def task_metadata(task: str) -> dict:
+    """A leaf task's YAML ``metadata``."""
+    return dict(_configs()[task].get("metadata") or {})
 
 
 def leaf_tasks(names) -> list[str]:

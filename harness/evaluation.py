@@ -96,8 +96,11 @@ def task_manager(metadata: Optional[dict] = None, include_path: Sequence[str] = 
 
 
 def known_tasks(manager=None) -> list[str]:
-    """Names of alignboard's tasks and groups."""
-    return sorted(t for t in (manager or task_manager()).all_tasks if t.startswith("alignboard"))
+    """Names of alignboard's tasks and groups (those of its task folder)."""
+    from harness.evalset import task_names
+
+    ours = set(task_names())  # and those an --include_path folder adds, named alignboard_*
+    return sorted(t for t in (manager or task_manager()).all_tasks if t in ours or t.startswith("alignboard"))
 
 
 BACKENDS = ("alignboard", "hf", "vllm")
@@ -142,7 +145,8 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
              judge_config: Optional[dict] = None, limit: Optional[int] = None, batch_size: int = 8,
              log_samples: bool = False, backend: str = "alignboard", pools=None,
              train_prompts: Optional[list[str]] = None, hint: Optional[bool] = None,
-             include_path: Sequence[str] = (), judge_checked: bool = False) -> EvalResult:
+             include_path: Sequence[str] = (), judge_checked: bool = False,
+             judges: Optional[dict[str, dict]] = None) -> EvalResult:
     """lm-eval results for alignboard tasks, judged by ``judge``, framed by ``aligner``'s inference template.
 
     ``backend``: "alignboard" (the shared generation function and its cache), "hf" (lm-eval's
@@ -153,7 +157,9 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     shared harmlessness hint on or off (None: the aligner's default). ``include_path``: more task
     folders (a task there is a YAML file whose metadata declares its source and meaning).
     ``judge_checked``: the caller already ran the judge's check (a run checks it once).
-    Per-sample records are kept with ``log_samples``.
+    A task that declares a protocol (HarmBench, StrongREJECT) is scored by its protocol judge, or by the
+    judge ``judges`` names for the protocol ({protocol: {"judge": NAME, "config": {...}}}); every judge is
+    checked before anything is generated. Per-sample records are kept with ``log_samples``.
     """
     if backend not in BACKENDS:
         raise AlignboardError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
@@ -165,7 +171,8 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     from harness.evalset import check_leaks
 
     pools = pools or PoolSpec()
-    metadata = {"judge": judge, "judge_config": judge_config or {}, "pools": pools.to_meta(), "judge_checked": True}
+    metadata = {"judge": judge, "judge_config": judge_config or {}, "pools": pools.to_meta(), "judge_checked": True,
+                "judges": judges or {}}
     if aligner:
         metadata.update(aligner=aligner, aligner_config=aligner_config or {})
     if hint is not None:
@@ -175,8 +182,10 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     unknown = [t for t in task_names if t not in known]
     if unknown:
         raise AlignboardError(f"unknown task {unknown[0]!r}; known: {', '.join(known)}")
-    if not judge_checked:
-        get_judge(judge, **(judge_config or {})).check()  # fail before loading or generating anything
+    scorers = _task_judges(task_names, metadata)
+    for name, config in {json.dumps(nc, sort_keys=True): nc for nc in scorers.values()}.values():
+        if not (judge_checked and (name, config) == (judge, judge_config or {})):
+            get_judge(name, **config).check()  # fail before loading or generating anything
     overlap = None if train_prompts is None else sum(check_leaks(task_names, pools, train_prompts).values())
     lm, model_identity, adapter_identity = _model(backend, model, adapter, batch_size)
     import lm_eval.evaluator
@@ -184,6 +193,21 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     lm_eval.evaluator.get_git_commit_hash = git_revision  # lm-eval's own probe prints git's "fatal: ..."
     res = lm_eval.simple_evaluate(model=lm, tasks=list(task_names), task_manager=manager,
                                   apply_chat_template=True, limit=limit, log_samples=log_samples)
-    return EvalResult.from_lm_eval(res, {"model": model, "model_identity": model_identity,
-                                         "adapter_identity": adapter_identity, "judge": judge, "aligner": aligner,
-                                         "backend": backend, "eval_train_overlap": overlap})
+    result = EvalResult.from_lm_eval(res, {"model": model, "model_identity": model_identity,
+                                           "adapter_identity": adapter_identity, "judge": judge, "aligner": aligner,
+                                           "backend": backend, "eval_train_overlap": overlap})
+    for name, task in result.tasks.items():
+        name_, config = scorers.get(name, (judge, judge_config or {}))
+        j = get_judge(name_, **config)
+        task.judge_identity = j.identity()
+        task.protocol = j.citation() if hasattr(j, "citation") else None
+    return result
+
+
+def _task_judges(task_names: Sequence[str], metadata: dict) -> dict[str, tuple[str, dict]]:
+    """(judge name, config) of every leaf task, as its dataset loader will resolve it."""
+    from harness.evalset import judge_for, leaf_tasks, task_metadata, task_names as ours
+
+    known = set(ours())  # a task from an --include_path folder is judged by the run's judge
+    return {t: judge_for({**(task_metadata(t) if t in known else {}), **metadata})
+            for n in task_names for t in (leaf_tasks([n]) if n in known else [n])}

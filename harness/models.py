@@ -26,8 +26,9 @@ class LoadedModel:
     name: str = ""
 
 
-def resolve(name: str) -> Path:
-    """Local folder of a model given by embedded name, local path or hub id."""
+def resolve(name: str, weights: bool = True) -> Path:
+    """Local folder of a model given by embedded name, local path or hub id (``weights=False``: from the hub,
+    only its configs and tokenizer files)."""
     if name in EMBEDDED_MODELS:
         return EMBEDDED_MODELS[name]()
     p = Path(name).expanduser()
@@ -41,7 +42,8 @@ def resolve(name: str) -> Path:
     try:
         from huggingface_hub import snapshot_download
 
-        return Path(snapshot_download(name, allow_patterns=["*.json", "*.safetensors", "*.jinja", "*.model", "*.txt"]))
+        patterns = ["*.json", "*.jinja", "*.model", "*.txt"] + (["*.safetensors"] if weights else [])
+        return Path(snapshot_download(name, allow_patterns=patterns))
     except Exception as e:
         raise AlignboardError(f"cannot download model {name} from the Hugging Face hub ({type(e).__name__}); "
                               "check the id and that huggingface.co is reachable") from None

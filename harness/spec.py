@@ -137,9 +137,17 @@ class Spec(_Strict):
         if self.data.verify_judge not in (None, "none"):
             get_judge(self.data.verify_judge)
         known = known_tasks()
+        from harness.evalset import leaf_tasks, task_metadata
+
         for t in self.eval.tasks:
             if t not in known:
                 raise AlignboardError(f"unknown task {t!r} in eval.tasks; known: {', '.join(known)}")
+        for t in leaf_tasks(self.eval.tasks):
+            protocol = task_metadata(t).get("protocol")
+            if protocol:  # its own judge: a run's leaderboard compares one judge's verdicts (per-task judges: #22)
+                raise AlignboardError(f"task {t} in eval.tasks is scored by the {protocol} protocol's own judge, which "
+                                      f"runs do not support yet; score a model on it with `alignboard eval --tasks "
+                                      f"{t}`")
         from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
 
         for tracker in self.logging.report_to:

@@ -22,6 +22,10 @@ from harness.judges import DEFAULT_JUDGE
               help="Put the shared harmlessness hint before every prompt [default: the aligner's own default].")
 @click.option("--judge", default=DEFAULT_JUDGE, show_default=True)
 @click.option("--judge-set", "judge_sets", multiple=True, metavar="KEY=VALUE", help="Judge config field.")
+@click.option("--task-judge", "task_judges", multiple=True, metavar="PROTOCOL=JUDGE",
+              help="Score a protocol's tasks (harmbench, strongreject) with this judge instead of its own.")
+@click.option("--task-judge-set", "task_judge_sets", multiple=True, metavar="PROTOCOL.KEY=VALUE",
+              help="Config field of a protocol's judge, e.g. harmbench.backend=local.")
 @click.option("--limit", type=int, help="At most N prompts per task (testing only).")
 @click.option("--batch-size", default=8, show_default=True)
 @click.option("--backend", type=click.Choice(["alignboard", "hf", "vllm"]), default="alignboard", show_default=True,
@@ -35,9 +39,9 @@ from harness.judges import DEFAULT_JUDGE
               help="Add the judged samples as an entry to this results store (for `alignboard leaderboard`).")
 @click.option("--artifact", type=click.Path(dir_okay=False, exists=True),
               help="The aligner's artifact.json: its config, seed and training cost go into the entry.")
-def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, limit, batch_size, backend, output,
-             max_unjudged, include_paths, store, artifact) -> None:
-    """Evaluate a model (+ adapter) on alignboard's lm-eval tasks with a judge."""
+def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, task_judges, task_judge_sets, limit,
+             batch_size, backend, output, max_unjudged, include_paths, store, artifact) -> None:
+    """Evaluate a model (+ adapter) on alignboard's lm-eval tasks with a judge (protocol tasks: their own)."""
     import json
 
     from harness.evaluation import evaluate
@@ -68,11 +72,13 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
         res = evaluate([t.strip() for t in task_list.split(",") if t.strip()], model, adapter, aligner,
                        aligner_config, judge, parse_sets(judge_sets), limit, batch_size, log_samples=bool(store),
                        backend=backend, pools=PoolSpec.from_meta(art.get("pools")), train_prompts=train_prompts,
-                       hint=hint, include_path=include_paths)
-    t = Table("task", "metric", "value")
+                       hint=hint, include_path=include_paths,
+                       judges=protocol_judges(task_judges, task_judge_sets))
+    t = Table("task", "metric", "value", "judged by")
     for name, task in sorted(res.tasks.items()):
         for metric, value in task.metrics.items():
-            t.add_row(name, metric, "n/a (no judged value)" if value is None else f"{value:.3f}")
+            t.add_row(name, metric, "n/a (no judged value)" if value is None else f"{value:.3f}",
+                      task.judge_identity)
     out.print(t)
     if output:
         atomic_write_text(output, res.model_dump_json(indent=2, exclude={"tasks": {"__all__": {"samples"}}}))
@@ -92,6 +98,31 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
         kept = ", ".join(x for x in (output and f"results in {output}", st and f"entry in {store}") if x)
         raise AlignboardError(f"answers could not be judged (more than {max_unjudged:.0%}): {'; '.join(unjudged)}"
                               + (f"; {kept}" if kept else ""))
+
+
+def protocol_judges(pairs: tuple[str, ...], sets: tuple[str, ...]) -> dict[str, dict]:
+    """``--task-judge`` / ``--task-judge-set`` as the ``judges`` table: {protocol: {"judge", "config"}}."""
+    from harness.evalset import protocols
+
+    known = protocols()
+    table: dict[str, dict] = {}
+
+    def entry(protocol: str, flag: str) -> dict:
+        if protocol not in known:
+            raise AlignboardError(f"{flag}: unknown protocol {protocol!r}; known: {', '.join(sorted(known))}")
+        return table.setdefault(protocol, {"judge": known[protocol], "config": {}})
+
+    for pair in pairs:
+        protocol, sep, name = pair.partition("=")
+        if not sep or not name:
+            raise AlignboardError(f"--task-judge expects PROTOCOL=JUDGE, got {pair!r}")
+        entry(protocol, "--task-judge")["judge"] = name
+    for pair in sets:
+        protocol, dot, rest = pair.partition(".")
+        if not dot:
+            raise AlignboardError(f"--task-judge-set expects PROTOCOL.KEY=VALUE, got {pair!r}")
+        entry(protocol, "--task-judge-set")["config"].update(parse_sets((rest,)))
+    return table
 
 
 @cli.group()

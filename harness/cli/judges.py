@@ -107,6 +107,33 @@ def judge_compare(name: str, sets: tuple[str, ...], against: str, against_sets: 
     out.print(t)
 
 
+@judge_group.command("prompt")
+@click.argument("name")
+@click.option("--prompt", required=True, help="The prompt the model answered (HarmBench: the behaviour).")
+@click.option("--response", required=True, help="The model's answer.")
+@click.option("--context", help="HarmBench's context string (the contextual template).")
+@click.option("--request", help="The plain request, when the prompt wrapped it (default: the prompt).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Judge config field (JSON value).")
+def judge_prompt(name: str, prompt: str, response: str, context: str | None, request: str | None,
+                 sets: tuple[str, ...]) -> None:
+    """Print exactly what a protocol judge's model receives: a completion prompt byte for byte (no newline added),
+    chat messages each under a [role] line. Nothing else goes to stdout."""
+    import sys
+
+    from harness.judges import Item, get_judge
+    from harness.judges.protocol import ProtocolJudge
+
+    j = get_judge(name, **parse_sets(sets))
+    if not isinstance(j, ProtocolJudge):
+        raise AlignboardError(f"judge {name} renders no published template; `judge prompt` takes a protocol judge: "
+                              "harmbench_cls, strongreject, wildguard")
+    rendered = j.render(Item(prompt, response, request=request, context=context))
+    if isinstance(rendered, str):
+        sys.stdout.write(rendered)
+    else:
+        sys.stdout.write("".join(f"[{m['role']}]\n{m['content']}\n" for m in rendered))
+
+
 @judge_group.command("serve")
 @click.option("--model", default=EMBEDDED_MODEL, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)

@@ -16,7 +16,8 @@ class Record:
     ``harmful_response``/``harmless_response`` are y-/y+ for training;
     ``reference`` is a reference answer to a benign prompt; ``turns`` holds every
     user turn of a multi-turn prompt (``prompt`` is always the first); ``request`` is
-    the plain request that an attack prompt wraps.
+    the plain request that an attack prompt wraps (or that HarmBench shows after its context);
+    ``context`` is a HarmBench behaviour's context string.
     """
 
     id: str
@@ -32,6 +33,7 @@ class Record:
     label_name: Optional[str] = None
     turns: Optional[tuple[str, ...]] = None
     request: Optional[str] = None  # an attack prompt's plain request (checked for leaks too)
+    context: Optional[str] = None
 
     def to_dict(self) -> dict:
         """Plain dict, dropping empty optional fields."""

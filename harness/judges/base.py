@@ -24,11 +24,33 @@ from harness.registry import Registry
 
 @dataclass(frozen=True)
 class Item:
-    """One response to judge. ``harmful_prompt`` says whether the prompt asked for something harmful."""
+    """One response to judge. ``harmful_prompt`` says whether the prompt asked for something harmful.
+
+    The optional fields are what a published protocol needs beyond (prompt, response), filled by
+    the task from its records: ``request`` is the plain request without what the model was shown
+    around it (HarmBench's behaviour without its context, StrongREJECT's forbidden prompt without a
+    jailbreak wrapper; None: the prompt itself), ``context`` HarmBench's context string,
+    ``reference`` a reference answer, ``category`` the source's category.
+    """
 
     prompt: str
     response: str
     harmful_prompt: bool = True
+    request: Optional[str] = None
+    context: Optional[str] = None
+    reference: Optional[str] = None
+    category: Optional[str] = None
+
+    @property
+    def plain_request(self) -> str:
+        """The request as a protocol judge reads it."""
+        return self.prompt if self.request is None else self.request
+
+    def cache_key(self, identity: str, reads: Sequence[str] = ()) -> str:
+        """What a judgment is cached under: the judge, the answer and the protocol fields the judge ``reads``
+        (a judge that reads none keeps the key it always had)."""
+        return stable_hash([identity, self.prompt, self.response, self.harmful_prompt]
+                           + [getattr(self, f) for f in reads])
 
 
 class Judgment(BaseModel):
@@ -43,6 +65,7 @@ class Judgment(BaseModel):
     harmless_score: Optional[float] = None  # 1-10
     helpful_score: Optional[float] = None  # 1-10
     p_harmful: Optional[float] = None  # probability-like score that the response is harmful (for AUC)
+    protocol_score: Optional[float] = None  # a published protocol's own per-answer score (StrongREJECT's, in [0, 1])
     proxy: bool = False  # scores are an offline proxy, not a judge's 1-10 rating
     parsed: bool = True
     error: Optional[str] = None
@@ -60,6 +83,7 @@ class Judge(Component):
     kind = "judge"
     # offline and fitted (if at all) in a minute or two: a run measures it against the human labels on first use
     validated_on_first_use: bool = False
+    reads: tuple[str, ...] = ()  # the Item fields beyond prompt, response and harmful_prompt that it reads
 
     def identity(self) -> str:
         """Name, version and config hash: what the judgment cache and leaderboards key on."""
@@ -104,7 +128,7 @@ def judge(j: Judge, items: Sequence[Item], cache: JudgmentCache | bool | None = 
     if cache is True:
         cache = JudgmentCache()
     ident = j.identity()
-    keys = [stable_hash([ident, it.prompt, it.response, it.harmful_prompt]) for it in items]
+    keys = [it.cache_key(ident, j.reads) for it in items]
     found = {k: Judgment.model_validate_json(v) for k, v in cache.get_many(keys).items()} if cache else {}
     todo = {k: it for k, it in zip(keys, items) if k not in found}
     if todo:

