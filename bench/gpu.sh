@@ -11,6 +11,9 @@
 # evaluation, then evaluates the sft adapter with the hf and vllm backends side by side, and
 # prints train tokens/s, eval tokens/s of both backends, and peak GPU memory (vLLM reserves
 # --gpu-memory-utilization of the card for its KV cache, so the peak shows that reservation).
+# Last, a HarmBench DirectRequest run of BASE on the official test split, scored by HarmBench's own
+# classifier served by vLLM (needs the hub: cais/HarmBench-Llama-2-13b-cls, about 26 GB), printing
+# its ASR and unparseable share: the first number of alignboard's that sits next to published ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${1:-smollm2-135m-instruct}
@@ -65,6 +68,15 @@ for art in sorted(Path(sys.argv[1], "train").glob("*/artifact.json")):
 PY
 adapter=$(ls -d "$work"/run/train/sft-*/adapter | head -1)
 python bench/vllm_check.py --adapter "$adapter" --backends hf,vllm
+t0=$(date +%s)
+vllm serve cais/HarmBench-Llama-2-13b-cls --port 8011 --gpu-memory-utilization 0.45 > "$work/cls.log" 2>&1 &
+cls=$!
+trap 'kill $sampler $cls 2>/dev/null || true' EXIT
+for _ in $(seq 1 180); do curl -sf http://127.0.0.1:8011/v1/models >/dev/null && break; sleep 5; done
+HARMBENCH_CLS_BASE_URL=http://127.0.0.1:8011/v1 HARMBENCH_CLS_API_KEY=local \
+    alignboard eval --tasks harmbench --model "$BASE" --backend hf --output "$work/harmbench.json"
+kill $cls 2>/dev/null || true
+echo "HarmBench DirectRequest with harmbench_cls: $(( $(date +%s) - t0 )) s (results: $work/harmbench.json)"
 kill $sampler 2>/dev/null || true
 echo "peak GPU memory: $(sort -n "$work/memory.csv" | tail -1) MiB"
 echo "total: $(( $(date +%s) - start )) s (target: 480 s)"

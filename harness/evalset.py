@@ -52,6 +52,7 @@ class TaskInfo(BaseModel):
     primary_metric: str
     higher_is_better: bool = True
     summary: Optional[Literal["safety", "helpfulness"]] = None
+    protocol: Optional[str] = None  # the published protocol whose own judge scores the task (harmbench, ...)
 
     @classmethod
     def from_metadata(cls, task: str, meta: dict) -> "TaskInfo":

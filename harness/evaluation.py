@@ -182,7 +182,7 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     unknown = [t for t in task_names if t not in known]
     if unknown:
         raise AlignboardError(f"unknown task {unknown[0]!r}; known: {', '.join(known)}")
-    scorers = _task_judges(task_names, metadata)
+    scorers = task_judges(task_names, metadata)
     for name, config in {json.dumps(nc, sort_keys=True): nc for nc in scorers.values()}.values():
         if not (judge_checked and (name, config) == (judge, judge_config or {})):
             get_judge(name, **config).check()  # fail before loading or generating anything
@@ -196,6 +196,7 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     result = EvalResult.from_lm_eval(res, {"model": model, "model_identity": model_identity,
                                            "adapter_identity": adapter_identity, "judge": judge, "aligner": aligner,
                                            "backend": backend, "eval_train_overlap": overlap})
+    result.judge_identity = get_judge(judge, **(judge_config or {})).identity()  # the run's, whoever scored the last task
     for name, task in result.tasks.items():
         name_, config = scorers.get(name, (judge, judge_config or {}))
         j = get_judge(name_, **config)
@@ -204,7 +205,7 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     return result
 
 
-def _task_judges(task_names: Sequence[str], metadata: dict) -> dict[str, tuple[str, dict]]:
+def task_judges(task_names: Sequence[str], metadata: dict) -> dict[str, tuple[str, dict]]:
     """(judge name, config) of every leaf task, as its dataset loader will resolve it."""
     from harness.evalset import judge_for, leaf_tasks, task_metadata, task_names as ours
 

@@ -65,10 +65,20 @@ class AlignerSpec(_Strict):
         return hint, self.label or (f"{self.name}+hint" if hint else self.name)
 
 
+class ProtocolJudgeSpec(_Strict):
+    """``[eval.judges]`` entry: the judge (and its config) that scores one protocol's tasks."""
+
+    judge: Optional[str] = Field(None, description="default: the protocol's own judge")
+    config: dict[str, Any] = {}
+
+
 class EvalSpec(_Strict):
     tasks: list[str] = ["alignboard_safety_mini", "alignboard_helpfulness_mini"]
     judge: str = DEFAULT_JUDGE
     judge_config: dict[str, Any] = {}
+    judges: dict[str, ProtocolJudgeSpec] = Field(
+        {}, description="per protocol (harmbench, strongreject, xstest): the judge of its tasks; a protocol task "
+                        "not named here is scored by its own protocol judge, every other task by `judge`")
     limit: Optional[int] = Field(None, ge=1)
     batch_size: int = Field(32, ge=1)
     baseline: str = "base"
@@ -117,6 +127,10 @@ class Spec(_Strict):
             raise ValueError("list at least one aligner")
         return v
 
+    def judges_table(self) -> dict[str, dict]:
+        """``[eval.judges]`` as :func:`harness.evaluation.evaluate` takes it."""
+        return {p: c.model_dump(exclude_none=True) for p, c in self.eval.judges.items()}
+
     def check_names(self) -> None:
         """Unknown aligner, judge, dataset or task: a one-line error listing the known ones."""
         from aligners.api import get_aligner
@@ -137,17 +151,17 @@ class Spec(_Strict):
         if self.data.verify_judge not in (None, "none"):
             get_judge(self.data.verify_judge)
         known = known_tasks()
-        from harness.evalset import leaf_tasks, task_metadata
+        from harness.evalset import protocols
 
         for t in self.eval.tasks:
             if t not in known:
                 raise AlignboardError(f"unknown task {t!r} in eval.tasks; known: {', '.join(known)}")
-        for t in leaf_tasks(self.eval.tasks):
-            protocol = task_metadata(t).get("protocol")
-            if protocol:  # its own judge: a run's leaderboard compares one judge's verdicts (per-task judges: #22)
-                raise AlignboardError(f"task {t} in eval.tasks is scored by the {protocol} protocol's own judge, which "
-                                      f"runs do not support yet; score a model on it with `alignboard eval --tasks "
-                                      f"{t}`")
+        for protocol, choice in self.eval.judges.items():
+            known_protocols = protocols()
+            if protocol not in known_protocols:
+                raise AlignboardError(f"unknown protocol {protocol!r} in [eval.judges]; known: "
+                                      f"{', '.join(sorted(known_protocols))}")
+            get_judge(choice.judge or known_protocols[protocol], **choice.config)
         from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
 
         for tracker in self.logging.report_to:

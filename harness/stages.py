@@ -57,6 +57,13 @@ def plan(spec: Spec, root: Path) -> tuple[list[Stage], object]:
     base_id = folder_identity(resolve(spec.model.base))
     judge_id = get_judge(spec.eval.judge, **spec.eval.judge_config).identity()
     tasks_fp = _tasks_fingerprint()
+    from harness.evaluation import task_judges
+
+    # tasks scored by another judge than the run's (protocol tasks) join the key; other runs keep theirs
+    others = {t: get_judge(n, **c).identity() for t, (n, c) in
+              task_judges(spec.eval.tasks, {"judge": spec.eval.judge, "judge_config": spec.eval.judge_config,
+                                            "judges": spec.judges_table()}).items()}
+    others = {t: i for t, i in others.items() if i != judge_id}
     verify = spec.data.verify_judge
     verify_id = None if verify == "none" else get_judge(verify).identity() if verify else judge_id
     stages = []
@@ -68,7 +75,8 @@ def plan(spec: Spec, root: Path) -> tuple[list[Stage], object]:
             train_key = stable_hash([PROTOCOL, base_id, data_fp, a.name, aligner.version, aligner.config.model_dump(),
                                      seed, spec.budget.model_dump(), spec.data.responses, verify_id])[:12]
             eval_key = stable_hash([train_key, spec.eval.tasks, tasks_fp, judge_id, spec.eval.limit,
-                                    spec.eval.backend, hint, spec.data.pool_spec().to_meta()])[:12]
+                                    spec.eval.backend, hint, spec.data.pool_spec().to_meta()]
+                                   + ([others] if others else []))[:12]
             stages.append(Stage(a.name, a.config, seed, root / "train" / f"{a.name}-s{seed}-{train_key}",
                                 root / "eval" / f"{_SAFE.sub('_', label)}-s{seed}-{eval_key}.json", hint, label))
     return stages, pools
@@ -109,7 +117,8 @@ def evaluate_stage(spec: Spec, s: Stage) -> float:
     res = evaluate(spec.eval.tasks, spec.model.base, trained_adapter(art, artifact), s.aligner, s.config,
                    spec.eval.judge, spec.eval.judge_config, spec.eval.limit, spec.eval.batch_size, log_samples=True,
                    backend=spec.eval.backend, pools=spec.data.pool_spec(), hint=s.hint,
-                   train_prompts=json.loads((s.train_dir / TRAIN_PROMPTS).read_text()), judge_checked=True)
+                   train_prompts=json.loads((s.train_dir / TRAIN_PROMPTS).read_text()), judge_checked=True,
+                   judges=spec.judges_table())
     entry = from_eval(res, s.aligner, s.config, s.seed, art["cost"], label=s.label,
                       response_checks=art.get("response_checks"))
     atomic_write_json(s.entry_path, entry.model_dump())

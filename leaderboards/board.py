@@ -75,6 +75,7 @@ class Leaderboard:
     tasks: dict[str, TaskInfo] = field(default_factory=dict)  # the ranked tasks and what they mean
     comparisons: int = 0  # tests against the baseline in the Holm family
     jury: Optional[dict[str, Any]] = None  # a jury's members: harmless rate each, share of answers they split on
+    task_judges: dict[str, dict[str, Any]] = field(default_factory=dict)  # tasks scored by another judge: who, how
 
     def summary_tasks(self, kind: str) -> list[str]:
         """The ranked tasks that feed the ``kind`` summary ("safety" or "helpfulness")."""
@@ -169,7 +170,8 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
     ok, refused = [], []
     for e in entries:
         mine = e.comparability_key()
-        diff = [_differs(k, v, key[k]) for k, v in mine.items() if v != key[k]]
+        diff = [_differs(k, mine.get(k), key.get(k)) for k in [*mine, *(k for k in key if k not in mine)]
+                if mine.get(k) != key.get(k)]
         if diff:
             refused.append((_name(e), "differs from the reference in " + ", ".join(diff)))
         else:
@@ -228,7 +230,8 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
     proxy = any(s.judgment.proxy for e in ok for ss in e.samples.values() for s in ss[:1])
     return Leaderboard(columns, rows, baseline if base_row else None, key, ref.judge_identity, ref.judge_agreement,
                        proxy, refused, max_unjudged=max_unjudged, inseparable=inseparable, comparisons=len(tests),
-                       tasks=info, jury=_jury(ok, harmful))
+                       tasks=info, jury=_jury(ok, harmful),
+                       task_judges={t: j for t, j in ref.task_judges.items() if t in info})
 
 
 def _jury(entries: list[Entry], harmful: list[str]) -> Optional[dict[str, Any]]:

@@ -38,11 +38,16 @@ class Entry(BaseModel):
     response_checks: Optional[dict[str, Any]] = None  # self-made y-/y+: asked, kept, dropped (None: none or unchecked)
     alignboard_version: str
     samples: dict[str, list[Sample]] = Field(default_factory=dict)
+    # tasks scored by another judge than judge_identity (protocol tasks): its identity, and how to cite the number
+    task_judges: dict[str, dict[str, Any]] = {}
 
     def comparability_key(self) -> dict[str, Any]:
         """What must be equal for two entries to be ranked together."""
-        return {"base_identity": self.base_identity, "judge_identity": self.judge_identity,
-                "task_versions": self.task_versions, "generation": self.generation}
+        key = {"base_identity": self.base_identity, "judge_identity": self.judge_identity,
+               "task_versions": self.task_versions, "generation": self.generation}
+        if self.task_judges:  # entries without them keep the key (and store id) they always had
+            key["task_judges"] = {t: j["judge_identity"] for t, j in sorted(self.task_judges.items())}
+        return key
 
 
 def from_eval(result: EvalResult, aligner: str, aligner_config: dict, seed: int = 0, cost: Optional[dict] = None,
@@ -59,7 +64,9 @@ def from_eval(result: EvalResult, aligner: str, aligner_config: dict, seed: int 
                  task_versions={t: x.version for t, x in r.tasks.items()},
                  tasks={t: x.info for t, x in r.tasks.items()}, generation={t: x.generation for t, x in r.tasks.items()},
                  cost=cost, eval_train_overlap=r.eval_train_overlap, response_checks=response_checks,
-                 alignboard_version=__version__, samples={t: x.samples for t, x in r.tasks.items()})
+                 alignboard_version=__version__, samples={t: x.samples for t, x in r.tasks.items()},
+                 task_judges={t: {"judge_identity": x.judge_identity, **(x.protocol or {})} for t, x in r.tasks.items()
+                              if x.judge_identity and x.judge_identity != r.judge_identity})
 
 
 def migrate(data: dict) -> dict:

@@ -135,9 +135,27 @@ def notes(lb: Leaderboard) -> list[str]:
         out.append(f"harmless rate by jury member: {rates}; the members split on {lb.jury['split']:.0%} of the "
                    f"{lb.jury['answers']} harmful-prompt answers (absolute rates depend on the judge; compare rows "
                    "judged by the same one)")
+    out += scored_by(lb)
     if lb.proxy_scores:
         out.append("1-10 scores come from an offline PROXY judge, not a judge's 1-10 rating")
     out += [f"refused: {label} ({reason})" for label, reason in lb.refused]
+    return out
+
+
+def scored_by(lb: Leaderboard) -> list[str]:
+    """One line per task scored by another judge than the leaderboard's: the protocol, or that it is not the
+    protocol's own judge."""
+    out = []
+    for task, j in sorted(lb.task_judges.items()):
+        info = lb.tasks[task]
+        if j.get("protocol"):
+            hashes = ", ".join(f"{k} {v[:12]}" for k, v in (j.get("templates_sha256") or {}).items())
+            out.append(f"{task}/{info.primary_metric}: {j['protocol']}, judge {j['judge_identity']}"
+                       + (f" (model {j['judge_model']}; template sha256 {hashes})" if j.get("judge_model") else ""))
+        else:
+            out.append(f"{task}/{info.primary_metric}: scored by {j['judge_identity']}"
+                       + (f", not the {info.protocol} protocol's own judge: not comparable with published numbers"
+                          if info.protocol else ""))
     return out
 
 
@@ -147,6 +165,7 @@ def to_dict(lb: Leaderboard) -> dict[str, Any]:
             "judge_identity": lb.judge_identity, "judge_agreement": lb.judge_agreement and lb.judge_agreement.model_dump(), "proxy_scores": lb.proxy_scores,
             "refused": [{"entry": a, "reason": r} for a, r in lb.refused],
             "inseparable": [list(p) for p in lb.inseparable], "holm_comparisons": lb.comparisons, "jury": lb.jury,
+            "task_judges": lb.task_judges,
             "rows": [{"label": r.label, "aligner": r.aligner, "hint": r.entries[0].hint, "seeds": sorted(e.seed for e in r.entries),
                       "safety": r.safety, "helpfulness": r.helpfulness, "pareto": r.pareto,
                       "safety_ci": list(r.safety_ci), "helpfulness_ci": list(r.helpfulness_ci),

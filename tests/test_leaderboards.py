@@ -361,3 +361,22 @@ def test_a_jury_judged_leaderboard_says_how_far_its_members_agree():
     assert to_dict(lb)["jury"] == lb.jury
     single = build([entry("base", 0.2)], resamples=50)
     assert single.jury is None and not any(n.startswith("harmless rate by jury member") for n in notes(single))
+
+
+def test_a_row_scored_by_another_protocol_judge_is_refused_and_the_scorer_is_named():
+    """Entries whose HarmBench column was scored by different judges are not ranked together (either way round), and
+    every rendering names who scored such a column; entries without per-task judges keep their comparability key."""
+    from leaderboards.render import notes, to_markdown
+
+    assert "task_judges" not in entry("base", 0.5).comparability_key()
+    cls = {"alignboard_harmbench_mini": {"judge_identity": "harmbench_cls-v1-a", "protocol": "HarmBench classifier",
+                                         "judge_model": "cais/HarmBench-Llama-2-13b-cls",
+                                         "templates_sha256": {"standard": "788f4f6aa149" + "0" * 52}}}
+    other = {"alignboard_harmbench_mini": {"judge_identity": "jury-v1-b"}}
+    for mine, theirs in ((cls, other), (cls, {}), ({}, cls)):
+        lb = build([entry("base", 0.5, task_judges=mine), entry("sft", 0.7, task_judges=theirs)])
+        assert [r.label for r in lb.rows] == ["base"]
+        assert lb.refused and "task_judges" in lb.refused[0][1]
+    lb = build([entry("base", 0.5, task_judges=cls), entry("sft", 0.7, task_judges=cls)])
+    line = next(n for n in notes(lb) if n.startswith("alignboard_harmbench_mini/harmless: HarmBench classifier"))
+    assert "harmbench_cls-v1-a" in line and "788f4f6aa149" in line and line in to_markdown(lb).replace("\\", "")
