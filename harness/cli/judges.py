@@ -126,7 +126,7 @@ def judge_prompt(name: str, prompt: str, response: str, context: str | None, req
     j = get_judge(name, **parse_sets(sets))
     if not isinstance(j, ProtocolJudge):
         raise AlignboardError(f"judge {name} renders no published template; `judge prompt` takes a protocol judge: "
-                              "harmbench_cls, strongreject, wildguard, xstest")
+                              "harmbench_cls, llama_guard, strongreject, wildguard, xstest")
     rendered = j.render(Item(prompt, response, request=request, context=context))
     if isinstance(rendered, str):
         sys.stdout.write(rendered)

@@ -1,4 +1,4 @@
 """Importing this module registers the built-in judges."""
 
-from harness.judges import (classifier, harmbench, hf, jury, keyword, openai, probe, strongreject,  # noqa: F401
-                            substance, wildguard, xstest)
+from harness.judges import (classifier, harmbench, hf, jury, keyword, llamaguard, openai, probe,  # noqa: F401
+                            strongreject, substance, wildguard, xstest)

@@ -108,11 +108,21 @@ class Endpoint:
 
     def chat(self, model: str, messages: list[dict], key: str, **decoding: Any) -> str:
         """The assistant message's text."""
+        return self.chat_logprobs(model, messages, key, **decoding)[0]
+
+    def chat_logprobs(self, model: str, messages: list[dict], key: str,
+                      **decoding: Any) -> tuple[str, list[tuple[str, dict[str, float]]]]:
+        """The assistant message's text and, per generated token, (token, its top log-probabilities) when the
+        request asked for ``logprobs`` ([] otherwise)."""
         payload = self.post("/chat/completions", {"model": model, "messages": messages, **decoding}, key)
         try:
-            return payload["choices"][0]["message"]["content"] or ""
+            choice = payload["choices"][0]
+            text = choice["message"]["content"] or ""
+            tokens = [(t["token"], {x["token"]: float(x["logprob"]) for x in t.get("top_logprobs") or []})
+                      for t in ((choice.get("logprobs") or {}).get("content") or [])]
         except (KeyError, IndexError, TypeError):
             raise EndpointError("malformed response (not chat-completions JSON)") from None
+        return text, tokens
 
     def complete(self, model: str, prompt: str, key: str, **decoding: Any) -> tuple[str, dict[str, float]]:
         """The completion's text and the top log-probabilities of its first token ({} when not returned)."""

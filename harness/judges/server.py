@@ -15,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-Answer = Callable[[list[dict]], str]
+Answer = Callable[[list[dict]], "str | tuple[str, list[tuple[str, dict[str, float]]]]"]
 Complete = Callable[[str, int], tuple[str, dict[str, float]]]
 
 
@@ -54,10 +54,16 @@ class ChatHandler(BaseHTTPRequestHandler):
             return self._send(400, {"error": {"message": "expected a JSON body with messages"}})
         with self.server.lock:  # one generation at a time on a CPU model
             text = self.server.answer(messages)
+        logprobs = None
+        if isinstance(text, tuple):  # (text, [(token, {top token: logprob})]): vLLM's chat logprobs shape
+            text, tokens = text
+            logprobs = {"content": [{"token": t, "logprob": top.get(t, 0.0),
+                                     "top_logprobs": [{"token": k, "logprob": v} for k, v in top.items()]}
+                                    for t, top in tokens]} if request.get("logprobs") else None
         self._send(200, {"id": f"chatcmpl-{time.time_ns()}", "object": "chat.completion", "created": int(time.time()),
                          "model": request.get("model", self.server.model_name),
                          "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                      "finish_reason": "stop"}]})
+                                      "logprobs": logprobs, "finish_reason": "stop"}]})
 
     def _completion(self) -> None:
         try:
