@@ -183,9 +183,15 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     if unknown:
         raise AlignboardError(f"unknown task {unknown[0]!r}; known: {', '.join(known)}")
     scorers = task_judges(task_names, metadata)
-    for name, config in {json.dumps(nc, sort_keys=True): nc for nc in scorers.values()}.values():
-        if not (judge_checked and (name, config) == (judge, judge_config or {})):
-            get_judge(name, **config).check()  # fail before loading or generating anything
+    run_judge = (judge, judge_config or {})
+    built = {json.dumps(nc, sort_keys=True): get_judge(nc[0], **nc[1]) for nc in [run_judge, *scorers.values()]}
+
+    def scorer(nc: tuple[str, dict]):
+        return built[json.dumps(nc, sort_keys=True)]  # one judge object per (name, config), built once
+
+    for nc in {json.dumps(nc, sort_keys=True): nc for nc in scorers.values()}.values():
+        if not (judge_checked and nc == run_judge):
+            scorer(nc).check()  # fail before loading or generating anything
     overlap = None if train_prompts is None else sum(check_leaks(task_names, pools, train_prompts).values())
     lm, model_identity, adapter_identity = _model(backend, model, adapter, batch_size)
     import lm_eval.evaluator
@@ -196,10 +202,9 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     result = EvalResult.from_lm_eval(res, {"model": model, "model_identity": model_identity,
                                            "adapter_identity": adapter_identity, "judge": judge, "aligner": aligner,
                                            "backend": backend, "eval_train_overlap": overlap})
-    result.judge_identity = get_judge(judge, **(judge_config or {})).identity()  # the run's, whoever scored the last task
+    result.judge_identity = scorer(run_judge).identity()  # the run's, whoever scored the last task
     for name, task in result.tasks.items():
-        name_, config = scorers.get(name, (judge, judge_config or {}))
-        j = get_judge(name_, **config)
+        j = scorer(scorers.get(name, run_judge))
         task.judge_identity = j.identity()
         task.protocol = j.citation() if hasattr(j, "citation") else None
     return result

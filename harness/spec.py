@@ -156,8 +156,8 @@ class Spec(_Strict):
         for t in self.eval.tasks:
             if t not in known:
                 raise AlignboardError(f"unknown task {t!r} in eval.tasks; known: {', '.join(known)}")
+        known_protocols = protocols()
         for protocol, choice in self.eval.judges.items():
-            known_protocols = protocols()
             if protocol not in known_protocols:
                 raise AlignboardError(f"unknown protocol {protocol!r} in [eval.judges]; known: "
                                       f"{', '.join(sorted(known_protocols))}")

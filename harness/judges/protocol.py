@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import ast
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, ClassVar, Literal, Sequence, Union
+from typing import Any, Callable, ClassVar, Literal, Optional, Sequence, Union
 
 from pydantic import Field
 
 from harness.assets import asset_file
 from harness.errors import AlignboardError
 from harness.io import stable_hash
-from harness.judges.base import Item, Judge
+from harness.judges.base import Item, Judge, Judgment
 from harness.judges.endpoint import Endpoint, EndpointConfig, EndpointError
 
 Rendered = Union[str, list[dict]]  # a completion prompt, or chat messages
@@ -112,34 +112,66 @@ class ProtocolJudge(Judge):
 
     _needs_own_server: ClassVar[bool] = False  # no hosted service runs this judge's model
 
-    def _on_endpoint(self, ask: Callable[[Any, str], Any], inputs: Sequence[Any]) -> list[Any]:
-        """``ask(input, key)`` for every input, concurrently; a request that failed for good gives its
-        :class:`EndpointError` in its place (the judge makes it an unjudged answer)."""
+    def _on_endpoint(self, ask: Callable[[Any, str], Any], inputs: Sequence[Any],
+                     then: Callable[[Any], Judgment]) -> list[Judgment]:
+        """``then(ask(input, key))`` for every input, asked concurrently; a request that failed for good
+        (:class:`EndpointError`) is an unjudged answer carrying the reason."""
         key = self.endpoint.key()
 
-        def one(x: Any) -> Any:
+        def one(x: Any) -> Judgment:
             try:
-                return ask(x, key)
+                answer = ask(x, key)
             except EndpointError as e:
-                return e
+                return Judgment(parsed=False, error=str(e))
+            return then(answer)
 
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
             return list(pool.map(one, inputs))
 
+    def _batches(self, prompts: Sequence[str], **encode: Any):
+        """(tokenizer, model, encoded batch) of the in-process judge model, ``batch_size`` left-padded prompts at a
+        time (special tokens added as vLLM adds them, unless ``encode`` says otherwise)."""
+        lm = self._local()
+        for i in range(0, len(prompts), self.config.batch_size):
+            batch = list(prompts[i:i + self.config.batch_size])
+            yield lm.tokenizer, lm.model, lm.tokenizer(batch, return_tensors="pt", padding=True,
+                                                       **encode).to(lm.model.device)
+
     def _generate_local(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        """Greedy continuations of raw completion prompts in-process (special tokens added as vLLM adds them)."""
+        """Greedy continuations of raw completion prompts in-process."""
         import torch
 
-        lm = self._local()
-        tok, model = lm.tokenizer, lm.model
         out = []
-        for i in range(0, len(prompts), self.config.batch_size):
-            enc = tok(list(prompts[i:i + self.config.batch_size]), return_tensors="pt", padding=True).to(model.device)
+        for tok, model, enc in self._batches(prompts):
             with torch.inference_mode():
                 ids = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
                                      pad_token_id=tok.pad_token_id)
             out += tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
         return out
+
+    def _chat_local(self, conversations: list[list[dict]], max_new_tokens: int) -> list[str]:
+        """Greedy answers of the in-process judge model to chat conversations (its own chat template)."""
+        from harness.generation import GenerationSettings, generate
+
+        settings = GenerationSettings(max_new_tokens=max_new_tokens, batch_size=self.config.batch_size)
+        return generate(self._local(), conversations, settings, description=f"judging ({self.name})")
+
+    _tokenizer_use: ClassVar[str] = "this judge needs its model's tokenizer"  # said when it cannot be had
+
+    def _tokenizer(self):
+        """The judge model's tokenizer (config ``tokenizer``, default ``model``; from the hub only its files)."""
+        if not hasattr(self, "_tok"):
+            from transformers import AutoTokenizer
+
+            from harness.models import resolve
+
+            try:
+                folder = resolve(self.config.tokenizer or self.config.model, weights=False)
+            except AlignboardError as e:
+                raise AlignboardError(f"{self._tokenizer_use}: {e}; or give a local copy with --set tokenizer=DIR"
+                                      ) from None
+            self._tok = AutoTokenizer.from_pretrained(folder)
+        return self._tok
 
     def _local(self):
         """The judge model in-process (GPU in bfloat16 when there is one), loaded once."""
@@ -154,6 +186,22 @@ class ProtocolJudge(Judge):
                 lm.model.to("cuda")
             self._lm = lm
         return self._lm
+
+
+def two_label_probability(top: dict[str, float], positive: str, negative: str,
+                          fold: Callable[[str], str] = str.strip) -> Optional[float]:
+    """P(``positive``) among two labels from one position's top log-probabilities, each token read through ``fold``
+    (the most likely spelling of a label counts); None when either label is absent."""
+    import math
+
+    by: dict[str, float] = {}
+    for token, lp in top.items():
+        label = fold(token)
+        if label in (positive, negative):
+            by[label] = max(by.get(label, -math.inf), lp)
+    if len(by) < 2:
+        return None
+    return 1.0 / (1.0 + math.exp(by[negative] - by[positive]))
 
 
 def clip_generation(tokenizer: Any, text: str, max_tokens: int) -> str:

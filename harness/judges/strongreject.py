@@ -74,19 +74,12 @@ class StrongRejectRubric(ProtocolJudge):
     def judge_batch(self, items: Sequence[Item]) -> list[Judgment]:
         conversations = [self.render(it) for it in items]
         if self.config.backend == "local":
-            from harness.generation import GenerationSettings, generate
-
-            settings = GenerationSettings(max_new_tokens=self.config.max_tokens, batch_size=self.config.batch_size)
-            texts = generate(self._local(), conversations, settings, description="judging (strongreject)")
-            return [_judgment(t) for t in texts]
-        answers = self._on_endpoint(lambda messages, key: self.endpoint.chat(self.config.model, messages, key,
-                                                                             **self.decoding()), conversations)
-        return [_judgment(a) for a in answers]
+            return [_judgment(t) for t in self._chat_local(conversations, self.config.max_tokens)]
+        return self._on_endpoint(lambda messages, key: self.endpoint.chat(self.config.model, messages, key,
+                                                                          **self.decoding()), conversations, _judgment)
 
 
-def _judgment(text: str | Exception) -> Judgment:
-    if isinstance(text, Exception):
-        return Judgment(parsed=False, error=str(text))
+def _judgment(text: str) -> Judgment:
     s = parse(text)
     if s is None:
         return Judgment(parsed=False, raw=text[:500])

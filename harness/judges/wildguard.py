@@ -67,16 +67,12 @@ class WildGuardJudge(ProtocolJudge):
     def judge_batch(self, items: Sequence[Item]) -> list[Judgment]:
         prompts = [self.render(it) for it in items]
         if self.config.backend == "local":
-            answers = self._generate_local(prompts, self.config.max_tokens)
-        else:
-            answers = self._on_endpoint(lambda p, key: self.endpoint.complete(self.config.model, p, key,
-                                                                              **self.decoding())[0], prompts)
-        return [_judgment(a) for a in answers]
+            return [_judgment(a) for a in self._generate_local(prompts, self.config.max_tokens)]
+        return self._on_endpoint(lambda p, key: self.endpoint.complete(self.config.model, p, key, **self.decoding())[0],
+                                 prompts, _judgment)
 
 
-def _judgment(answer: str | Exception) -> Judgment:
-    if isinstance(answer, Exception):
-        return Judgment(parsed=False, error=str(answer))
+def _judgment(answer: str) -> Judgment:
     v = parse(answer)
     if v is None:
         return Judgment(parsed=False, raw=answer[:500])

@@ -102,14 +102,12 @@ class XSTestClassifier(ProtocolJudge):
                 {"role": "user", "content": PROMPT.format(question=item.prompt, response=item.response)}]
 
     def judge_batch(self, items: Sequence[Item]) -> list[Judgment]:
-        conversations = [self.render(it) for it in items]
-        if self.config.backend == "local":
-            from harness.generation import GenerationSettings, generate
+        def classify(answer: str, item: Item) -> Judgment:
+            return class_judgment(CLASSES.get(answer), item, answer[:500])
 
-            settings = GenerationSettings(max_new_tokens=16, batch_size=self.config.batch_size)
-            answers: list[Any] = generate(self._local(), conversations, settings, description="judging (xstest)")
-        else:
-            answers = self._on_endpoint(lambda m, key: self.endpoint.chat(self.config.model, m, key,
-                                                                          **self.decoding()), conversations)
-        return [Judgment(parsed=False, error=str(a)) if isinstance(a, Exception)
-                else class_judgment(CLASSES.get(a), it, a[:500]) for a, it in zip(answers, items)]
+        if self.config.backend == "local":
+            answers = self._chat_local([self.render(it) for it in items], 16)
+            return [classify(a, it) for a, it in zip(answers, items)]
+        return self._on_endpoint(lambda it, key: (self.endpoint.chat(self.config.model, self.render(it), key,
+                                                                     **self.decoding()), it),
+                                 items, lambda answered: classify(*answered))
