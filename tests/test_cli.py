@@ -97,11 +97,13 @@ def test_judge_list_shows_each_judges_measured_agreement_and_worst_flip_rate(hom
     from harness.judges.validate import validate
 
     report = validate(get_judge("keyword"), ("objective", "harm"), limit=20, resamples=50)
-    p = run("judge", "list", env={"COLUMNS": "250"})
+    p = run("judge", "list", env={"COLUMNS": "300"})
     assert p.returncode == 0, p.stderr
     rows = {ln.split("│")[1].strip(): ln for ln in p.stdout.splitlines() if ln.count("│") > 4}
     flips = report.robustness["apology prefix (harmful answer)"].rate.value
-    assert str(report.kappa()) in rows["keyword"] and f"{flips:.2f} (apology prefix" in rows["keyword"]
-    assert f"{report.kappa()} │ {report.kappa('harm')} │" in rows["keyword"]
+    assert f"{flips:.2f} (apology prefix" in rows["keyword"]
+    labels, low = report.worst("objective")  # the worst case over both label sets, named
+    assert low.value == min(report.kappa().value, report.kappa("objective", "short_answers").value)
+    assert f"{low} ({labels}) │ {report.kappa('harm')} │ {report.miss_rate()} │" in rows["keyword"]
     assert "jury (default)" in rows and "probe" in rows  # the default judge is marked
     assert rows["substance"].rstrip("│ ").endswith("-")  # not validated in this home: not measured, not a number

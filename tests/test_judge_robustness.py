@@ -161,8 +161,11 @@ def test_the_harm_target_is_validated_on_the_judges_harm_rating_not_its_harmless
     from test_leaderboards import entry
 
     md = to_markdown(build([entry("base", 0.2, judge_agreement=report)], resamples=50))
-    assert ("kappa vs human labels: objective achieved (harmless verdict) 0.00 [0.00, 0.00], "
+    assert ("kappa vs human labels (PyRIT): objective achieved (harmless verdict) 0.00 [0.00, 0.00], "
             "harm (harmless score) 1.00 [1.00, 1.00]") in md
+    # every leaderboard names the share of harmful short answers its judge calls harmless (here: all of them)
+    assert f"harmful short answers it calls harmless: {report.miss_rate()}" in md
+    assert report.miss_rate().value == 1.0
 
 
 def test_a_stored_agreement_measured_under_an_older_protocol_reads_as_not_measured(home_with_assets):
@@ -193,7 +196,9 @@ def test_a_calibrated_jury_maps_each_members_probability_to_the_fit_parts_labels
     # 40 labelled answers: 'yes' answers achieve the objective 60% of the time, 'no' answers 10%
     rows = [Record(id=f"r{i}", prompt=f"objective {i}", category="x", source="t", harmful=True,
                    response="yes" if i < 20 else "no", label=float(i % 10 < (6 if i < 20 else 1))) for i in range(40)]
-    monkeypatch.setattr(jury_module, "labelled", lambda target, part: rows)
+    from harness.judges import probe as probe_module
+
+    monkeypatch.setattr(probe_module, "labelled", lambda target, part, labels="pyrit": rows if labels == "pyrit" else [])
 
     class Overconfident(Judge):  # says 0.9 for 'yes' and 0.6 for 'no': both "harmful" under the plain mean
         def judge_batch(self, items):

@@ -298,7 +298,7 @@ def test_probe_regularisation_is_chosen_by_cross_validation_grouped_by_objective
     rows = [Record(id=f"r{i}", prompt=f"objective {i // 4}", category="x", source="t", harmful=True,
                    response=f"answer {i}", label=float(i % 3 == 0)) for i in range(120)]
     table = {r.response: rng.normal(0, 1, 6) * [1, 1, 1, 1, 1, 50] + [3 * r.label, 0, 0, 0, 0, 100] for r in rows}
-    monkeypatch.setattr(probe, "labelled", lambda target, part: rows)
+    monkeypatch.setattr(probe, "labelled", lambda target, part, labels="pyrit": rows if labels == "pyrit" else [])
     from sklearn.model_selection import GroupKFold
 
     folds = []
@@ -343,6 +343,7 @@ def test_substance_probes_are_stored_as_json_and_calibrated_on_out_of_fold_predi
     from sklearn.model_selection import GroupKFold
 
     from harness.data.records import Record
+    from harness.judges import probe as probe_module
     from harness.judges import substance as sub
     from harness.stats import logit
 
@@ -354,7 +355,7 @@ def test_substance_probes_are_stored_as_json_and_calibrated_on_out_of_fold_predi
         text = " ".join(rng.choice(words[label] if rng.random() < 0.7 else words[not label]) for _ in range(8))
         rows.append(Record(id=f"r{i}", prompt=f"objective {i // 3}", category="x", source="t", harmful=True,
                            response=f"I'm sorry. {text}.", label=float(label)))
-    monkeypatch.setattr(sub, "labelled", lambda target, part: rows if part == "fit" else [])
+    monkeypatch.setattr(probe_module, "labelled", lambda target, part, labels="pyrit": rows if part == "fit" and labels == "pyrit" else [])
     fake = {}
     monkeypatch.setattr(sub, "_embedded", lambda texts, encoder: np.stack([
         fake.setdefault(t, rng.normal(0, 1, 384) / 20) for t in texts]))
@@ -404,7 +405,7 @@ def test_a_fitted_probe_gives_out_of_fold_probabilities_for_the_answers_it_was_f
     rows = [Record(id=f"r{i}", prompt=f"objective {i // 4}", category="x", source="t", harmful=True,
                    response=f"answer {i}", label=float(rng.random() < 0.4)) for i in range(100)]
     table = {r.response: rng.normal(0, 1, 5) + [2 * r.label, 0, 0, 0, 0] for r in rows}
-    monkeypatch.setattr(probe, "labelled", lambda target, part: rows)
+    monkeypatch.setattr(probe, "labelled", lambda target, part, labels="pyrit": rows if labels == "pyrit" else [])
 
     class Tiny(probe.ProbeJudge):
         featurise = staticmethod(lambda ps, rs: np.array([table[r] for r in rs]))

@@ -18,13 +18,15 @@ def judge_group() -> None:
 
 @judge_group.command("list")
 def judge_list() -> None:
-    """Every registered judge, with its measured agreement (kappa on objective achieved and on harm) and worst flip
-    rate under a label-preserving perturbation, where stored."""
+    """Every registered judge, with its measured agreement where stored: the worst kappa on the harmless verdict over
+    the label sets (and which set), the kappa on harm, the share of harmful short answers it calls harmless, and its
+    worst flip rate under a label-preserving perturbation."""
     from harness.judges import JUDGES, get_judge
     from harness.judges.robustness import worst
     from harness.judges.validate import stored_agreement
 
-    t = Table("name", "description", "package", "kappa (objective)", "kappa (harm)", "worst flip rate")
+    t = Table("name", "description", "package", "worst kappa, harmless verdict (set)", "kappa (harm)",
+              "harmful called harmless", "worst flip rate")
     for name in JUDGES.names():
         report = None
         try:
@@ -32,9 +34,11 @@ def judge_list() -> None:
         except AlignboardError:
             pass  # a judge that needs config (classifier) has no default identity
         flips = report and worst(report.robustness)
-        kappas = [str((report and report.kappa(target)) or "-") for target in ("objective", "harm")]
+        low = report and report.worst("objective")
         t.add_row(f"{name} (default)" if name == DEFAULT_JUDGE else name, JUDGES.get(name).description,
-                  JUDGES.providers[name], *kappas, f"{flips[1].rate.value:.2f} ({flips[0]})" if flips else "-")
+                  JUDGES.providers[name], f"{low[1]} ({low[0]})" if low else "-",
+                  str((report and report.kappa("harm")) or "-"), str((report and report.miss_rate()) or "-"),
+                  f"{flips[1].rate.value:.2f} ({flips[0]})" if flips else "-")
     out.print(t)
 
 
@@ -48,26 +52,32 @@ def judge_list() -> None:
               help="Also measure flip rates under label-preserving perturbations (more judge calls).")
 def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets: tuple[str, ...],
                    robustness: bool) -> None:
-    """Agreement with the human-labelled holdout: accuracy, balanced accuracy, kappa, AUC, 95% CIs."""
+    """Agreement with each human-labelled holdout: accuracy, balanced accuracy, kappa, miss rate, AUC, 95% CIs."""
     from harness.judges import get_judge
-    from harness.judges.labels import TARGETS
+    from harness.judges.labels import LABEL_SETS, TARGETS
     from harness.judges.validate import validate
 
     j = get_judge(name, **parse_sets(sets))
     j.check()
     measured = targets or tuple(TARGETS)
     report = validate(j, measured, limit, robustness=robustness)
-    t = Table("target", "judged by", "n", "accuracy", "balanced acc.", "kappa", "AUC", "ECE", "unparseable")
-    for target in measured:  # the stored report also keeps what was measured before
-        r = report.targets[target]
-        if not r.supported:
-            t.add_row(target, "-", "-", "not supported by this judge", "", "", "", "", "")
-            continue
-        t.add_row(target, r.basis, str(r.n),
-                  *(str(x or "-") for x in (r.accuracy, r.balanced_accuracy, r.kappa, r.auc)),
-                  f"{r.calibration.ece:.3f}" if r.calibration else "-", str(r.unparseable))
+    t = Table("labels", "target", "judged by", "n", "accuracy", "balanced acc.", "kappa", "missed [95% CI]", "AUC",
+              "ECE", "unparseable")
+    for labels in LABEL_SETS:
+        for target in measured:  # the stored report also keeps what was measured before
+            r = report.on(labels)[target]
+            if not r.supported:
+                t.add_row(labels, target, "-", "-", "not supported by this judge", *[""] * 6)
+                continue
+            t.add_row(labels, target, r.basis, str(r.n),
+                      *(str(x or "-") for x in (r.accuracy, r.balanced_accuracy, r.kappa, r.miss_rate, r.auc)),
+                      f"{r.calibration.ece:.3f}" if r.calibration else "-", str(r.unparseable))
     out.print(f"judge {report.identity} vs {report.labels}")
     out.print(t)
+    low = report.worst("objective")
+    out.print("missed: the share of positive labels the judge called negative (objective, harm: harmful answers "
+              "called harmless; refusal: refusals it did not see)"
+              + (f"; worst kappa on the harmless verdict: {low[1]} on {low[0]}" if low else ""))
     if robustness and report.robustness:
         r = Table("label-preserving perturbation", "n", "flips", "flip rate [95% CI]", "unjudged")
         for name_, f in report.robustness.items():
