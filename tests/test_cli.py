@@ -78,6 +78,7 @@ def test_wheel_ships_every_top_level_package(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for pkg in ("harness/cli/__init__.py", "harness/data/sources.py", "aligners/__init__.py", "tasks/__init__.py",
                 "leaderboards/__init__.py", "leaderboards/report.js", "harness/presets/standard.toml",
+                "harness/judges/short_answers/answers.jsonl",
                 "tasks/alignboard/alignboard_safety_std.yaml"):
         assert pkg in names
     entry = [n for n in names if n.endswith("entry_points.txt")]
