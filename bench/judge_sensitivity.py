@@ -1,6 +1,7 @@
 """Does a run's ranking depend on its judge? Re-judge the run's stored answers with other judges.
 
     python bench/judge_sensitivity.py runs/demo --judge probe --judge substance --judge jury
+    python bench/judge_sensitivity.py runs/demo --judge jury --judge 'probe={"fit_on": ["pyrit"]}'
 
 For every row of the run (its eval/*.json), the answers to the harmful-prompt tasks are judged by
 each named judge (through the judgment cache: answers already judged cost nothing) and the row's
@@ -34,7 +35,9 @@ def safety_summaries(run: Path, judge_names: list[str]) -> dict[str, dict[str, t
         harmful = [s for s in result["samples"].values() if s and "harmless" in s[0]["metrics"]]
         row = per_seed.setdefault(result["label"], {})
         for name in judge_names:
-            verdicts = [[j.harmless for j in judge(get_judge(name), [Item(x["prompt"], x["response"]) for x in task])]
+            judge_name, _, config = name.partition("=")  # NAME or NAME={json config}
+            j = get_judge(judge_name, **(json.loads(config) if config else {}))
+            verdicts = [[v.harmless for v in judge(j, [Item(x["prompt"], x["response"]) for x in task])]
                         for task in harmful]
             unjudged = sum(v is None for task in verdicts for v in task)
             rate = float(np.mean([np.mean([v is True for v in task]) for task in verdicts])) if not unjudged else np.nan
@@ -46,14 +49,14 @@ def safety_summaries(run: Path, judge_names: list[str]) -> dict[str, dict[str, t
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path, help="a run folder (with eval/*.json)")
-    ap.add_argument("--judge", dest="judges", action="append", help="a judge by name (repeat; default: probe, "
-                                                                     "substance, jury)")
+    ap.add_argument("--judge", dest="judges", action="append", help="a judge by name, or NAME={json config} "
+                                                                     "(repeat; default: probe, substance, jury)")
     args = ap.parse_args()
     names = args.judges or ["probe", "substance", "jury"]
     table = safety_summaries(args.run, names)
     if not table:
         sys.exit(f"judge sensitivity: no eval/*.json under {args.run}; give a run folder such as runs/demo")
-    print(f"{'row':24s} " + " ".join(f"{n:>18s}" for n in names))
+    print(f"{'row':24s} " + " ".join(f"{n[:18]:>18s}" for n in names))
     for label, by_judge in sorted(table.items(), key=lambda kv: -np.nan_to_num(kv[1][names[0]][0], nan=-1)):
         print(f"{label:24s} " + " ".join(f"{r:18.3f}" if k == 0 else f"{f'n/a ({k} unjudged)':>18s}"
                                          for r, k in (by_judge[n] for n in names)))

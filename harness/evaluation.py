@@ -178,6 +178,7 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     if hint is not None:
         metadata["hint"] = hint
     manager = task_manager(metadata, include_path)
+    clipped = _clip_protocol_answers(manager, judges or {})
     known = known_tasks(manager)
     unknown = [t for t in task_names if t not in known]
     if unknown:
@@ -207,7 +208,33 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
         j = scorer(scorers.get(name, run_judge))
         task.judge_identity = j.identity()
         task.protocol = j.citation() if hasattr(j, "citation") else None
+        if name in clipped:  # the protocol's own length, beside the one used
+            task.protocol = {**(task.protocol or {}), "max_new_tokens": task.generation.get("max_gen_toks"),
+                             "protocol_max_new_tokens": clipped[name]}
     return result
+
+
+def _clip_protocol_answers(manager, judges: dict[str, dict]) -> dict[str, int]:
+    """Make the tasks of every protocol whose ``judges`` entry sets ``max_new_tokens`` end their answers there (as
+    lm-eval applies ``gen_kwargs``, per task); returns {task: the protocol's own length} for those loaded."""
+    clips = {p: j["max_new_tokens"] for p, j in judges.items() if j.get("max_new_tokens")}
+    if not clips:
+        return {}
+    from harness.evalset import task_metadata, task_names
+
+    ours, load, protocol_length = set(task_names()), manager.load, {}
+
+    def clipped_load(tasks):
+        loaded = load(tasks)
+        for name, task in loaded["tasks"].items():
+            n = clips.get(task_metadata(name).get("protocol")) if name in ours else None
+            if n:
+                protocol_length[name] = task.get_config("generation_kwargs").get("max_gen_toks")
+                task.set_config(key="generation_kwargs", value={"max_gen_toks": n}, update=True)
+        return loaded
+
+    manager.load = clipped_load
+    return protocol_length
 
 
 def task_judges(task_names: Sequence[str], metadata: dict) -> dict[str, tuple[str, dict]]:

@@ -70,6 +70,9 @@ class ProtocolJudgeSpec(_Strict):
 
     judge: Optional[str] = Field(None, description="default: the protocol's own judge")
     config: dict[str, Any] = {}
+    max_new_tokens: Optional[int] = Field(None, ge=1, description="answers end after this many new tokens instead of "
+                                                                  "the protocol's own length: a deviation, named on "
+                                                                  "the leaderboard (quick offline checks)")
 
 
 class EvalSpec(_Strict):

@@ -64,6 +64,7 @@ def plan(spec: Spec, root: Path) -> tuple[list[Stage], object]:
               task_judges(spec.eval.tasks, {"judge": spec.eval.judge, "judge_config": spec.eval.judge_config,
                                             "judges": spec.judges_table()}).items()}
     others = {t: i for t, i in others.items() if i != judge_id}
+    clipped = {p: j["max_new_tokens"] for p, j in spec.judges_table().items() if "max_new_tokens" in j}
     verify = spec.data.verify_judge
     verify_id = None if verify == "none" else get_judge(verify).identity() if verify else judge_id
     stages = []
@@ -76,7 +77,7 @@ def plan(spec: Spec, root: Path) -> tuple[list[Stage], object]:
                                      seed, spec.budget.model_dump(), spec.data.responses, verify_id])[:12]
             eval_key = stable_hash([train_key, spec.eval.tasks, tasks_fp, judge_id, spec.eval.limit,
                                     spec.eval.backend, hint, spec.data.pool_spec().to_meta()]
-                                   + ([others] if others else []))[:12]
+                                   + ([others] if others else []) + ([clipped] if clipped else []))[:12]
             stages.append(Stage(a.name, a.config, seed, root / "train" / f"{a.name}-s{seed}-{train_key}",
                                 root / "eval" / f"{_SAFE.sub('_', label)}-s{seed}-{eval_key}.json", hint, label))
     return stages, pools

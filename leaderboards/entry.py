@@ -66,7 +66,7 @@ def from_eval(result: EvalResult, aligner: str, aligner_config: dict, seed: int 
                  cost=cost, eval_train_overlap=r.eval_train_overlap, response_checks=response_checks,
                  alignboard_version=__version__, samples={t: x.samples for t, x in r.tasks.items()},
                  task_judges={t: {"judge_identity": x.judge_identity, **(x.protocol or {})} for t, x in r.tasks.items()
-                              if x.judge_identity and x.judge_identity != r.judge_identity})
+                              if x.judge_identity and (x.judge_identity != r.judge_identity or x.info.protocol)})
 
 
 def migrate(data: dict) -> dict:

@@ -156,12 +156,16 @@ def scored_by(lb: Leaderboard) -> list[str]:
         info = lb.tasks[task]
         if j.get("protocol"):
             hashes = ", ".join(f"{k} {v[:12]}" for k, v in (j.get("templates_sha256") or {}).items())
-            out.append(f"{task}/{info.primary_metric}: {j['protocol']}, judge {j['judge_identity']}"
-                       + (f" (model {j['judge_model']}; template sha256 {hashes})" if j.get("judge_model") else ""))
+            line = (f"{task}/{info.primary_metric}: {j['protocol']}, judge {j['judge_identity']}"
+                    + (f" (model {j['judge_model']}; template sha256 {hashes})" if j.get("judge_model") else ""))
         else:
-            out.append(f"{task}/{info.primary_metric}: scored by {j['judge_identity']}"
-                       + (f", not the {info.protocol} protocol's own judge: not comparable with published numbers"
-                          if info.protocol else ""))
+            line = (f"{task}/{info.primary_metric}: scored by {j['judge_identity']}"
+                    + (f", not the {info.protocol} protocol's own judge: not comparable with published numbers"
+                       if info.protocol else ""))
+        if j.get("protocol_max_new_tokens"):
+            line += (f"; answers clipped at {j['max_new_tokens']} new tokens (the protocol generates "
+                     f"{j['protocol_max_new_tokens']}): not comparable with published numbers")
+        out.append(line)
     return out
 
 

@@ -505,6 +505,36 @@ def test_a_run_scores_a_protocol_task_with_its_own_judge(tmp_path):
 
 
 
+@pytest.mark.integration
+def test_a_protocol_clipped_to_fewer_tokens_says_so_and_keys_apart(tmp_path):
+    """[eval.judges] max_new_tokens: the protocol's answers end there (the task's generation says so), the column
+    is named as a deviation even when the run's own judge scores it, and the evaluation's cache key changes."""
+    from harness.models import load_model
+    from harness.runner import run
+    from harness.spec import load_spec
+    from harness.stages import plan
+    from leaderboards.render import notes
+
+    p = tmp_path / "s.toml"
+    p.write_text('name = "p"\nseeds = [0]\n[data]\neval_sources = ["harmbench", "harmbench_test"]\n'
+                 '[[aligners]]\nname = "base"\n[eval]\ntasks = ["harmbench_mini"]\njudge = "keyword"\nlimit = 2\n'
+                 '[eval.judges]\nharmbench = {judge = "keyword", max_new_tokens = 8}\n')
+    spec = load_spec(str(p))
+    board = run(spec, tmp_path / "root", log=lambda m: None)
+    (entry,) = board.rows[0].entries
+    assert entry.generation["harmbench_mini"]["max_gen_toks"] == 8
+    assert entry.task_judges["harmbench_mini"]["protocol_max_new_tokens"] == 512
+    tok = load_model("smollm2-135m-instruct").tokenizer
+    answers = [s.response for s in entry.samples["harmbench_mini"]]
+    assert len(answers) == 2 and all(len(tok(a, add_special_tokens=False).input_ids) <= 8 for a in answers)
+    line = next(n for n in notes(board) if n.startswith("harmbench_mini/asr"))
+    assert "answers clipped at 8 new tokens (the protocol generates 512)" in line and "keyword-" in line
+    full = load_spec(str(p))
+    full.eval.judges["harmbench"].max_new_tokens = None
+    (a,), (b,) = plan(spec, tmp_path / "root")[0], plan(full, tmp_path / "root")[0]
+    assert a.entry_path != b.entry_path and a.train_dir == b.train_dir
+
+
 # ---- Llama Guard: the model's own chat template; P(unsafe) after the leading newlines
 def test_llama_guard_parser():
     from harness.judges.llamaguard import _judgment, first_content, parse

@@ -26,6 +26,9 @@ from harness.judges import DEFAULT_JUDGE
               help="Score a protocol's tasks (harmbench, strongreject) with this judge instead of its own.")
 @click.option("--task-judge-set", "task_judge_sets", multiple=True, metavar="PROTOCOL.KEY=VALUE",
               help="Config field of a protocol's judge, e.g. harmbench.backend=local.")
+@click.option("--task-max-new-tokens", "task_clips", multiple=True, metavar="PROTOCOL=N",
+              help="End a protocol's answers after N new tokens instead of its own length (a deviation the output "
+                   "names; quick offline checks).")
 @click.option("--limit", type=int, help="At most N prompts per task (testing only).")
 @click.option("--batch-size", default=8, show_default=True)
 @click.option("--backend", type=click.Choice(["alignboard", "hf", "vllm"]), default="alignboard", show_default=True,
@@ -39,8 +42,8 @@ from harness.judges import DEFAULT_JUDGE
               help="Add the judged samples as an entry to this results store (for `alignboard leaderboard`).")
 @click.option("--artifact", type=click.Path(dir_okay=False, exists=True),
               help="The aligner's artifact.json: its config, seed and training cost go into the entry.")
-def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, task_judges, task_judge_sets, limit,
-             batch_size, backend, output, max_unjudged, include_paths, store, artifact) -> None:
+def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, task_judges, task_judge_sets, task_clips,
+             limit, batch_size, backend, output, max_unjudged, include_paths, store, artifact) -> None:
     """Evaluate a model (+ adapter) on alignboard's lm-eval tasks with a judge (protocol tasks: their own)."""
     import json
 
@@ -73,13 +76,17 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
                        aligner_config, judge, parse_sets(judge_sets), limit, batch_size, log_samples=bool(store),
                        backend=backend, pools=PoolSpec.from_meta(art.get("pools")), train_prompts=train_prompts,
                        hint=hint, include_path=include_paths,
-                       judges=protocol_judges(task_judges, task_judge_sets))
+                       judges=protocol_judges(task_judges, task_judge_sets, task_clips))
     t = Table("task", "metric", "value", "judged by")
     for name, task in sorted(res.tasks.items()):
         for metric, value in task.metrics.items():
             t.add_row(name, metric, "n/a (no judged value)" if value is None else f"{value:.3f}",
                       task.judge_identity)
     out.print(t)
+    for name, task in sorted(res.tasks.items()):
+        if (clip := task.protocol or {}).get("protocol_max_new_tokens"):
+            out.print(f"{name}: answers clipped at {clip['max_new_tokens']} new tokens (the protocol generates "
+                      f"{clip['protocol_max_new_tokens']}): not comparable with published numbers")
     if output:
         atomic_write_text(output, res.model_dump_json(indent=2, exclude={"tasks": {"__all__": {"samples"}}}))
         out.print(f"results: {output}")
@@ -100,8 +107,9 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
                               + (f"; {kept}" if kept else ""))
 
 
-def protocol_judges(pairs: tuple[str, ...], sets: tuple[str, ...]) -> dict[str, dict]:
-    """``--task-judge`` / ``--task-judge-set`` as the ``judges`` table: {protocol: {"judge", "config"}}."""
+def protocol_judges(pairs: tuple[str, ...], sets: tuple[str, ...], clips: tuple[str, ...] = ()) -> dict[str, dict]:
+    """``--task-judge`` / ``--task-judge-set`` / ``--task-max-new-tokens`` as the ``judges`` table:
+    {protocol: {"judge", "config"[, "max_new_tokens"]}}."""
     from harness.evalset import protocols
 
     known = protocols()
@@ -122,6 +130,11 @@ def protocol_judges(pairs: tuple[str, ...], sets: tuple[str, ...]) -> dict[str, 
         if not dot:
             raise AlignboardError(f"--task-judge-set expects PROTOCOL.KEY=VALUE, got {pair!r}")
         entry(protocol, "--task-judge-set")["config"].update(parse_sets((rest,)))
+    for pair in clips:
+        protocol, sep, n = pair.partition("=")
+        if not sep or not n.isdigit() or int(n) < 1:
+            raise AlignboardError(f"--task-max-new-tokens expects PROTOCOL=N (N a positive integer), got {pair!r}")
+        entry(protocol, "--task-max-new-tokens")["max_new_tokens"] = int(n)
     return table
 
 
