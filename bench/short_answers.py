@@ -10,12 +10,16 @@ float32 weights gives the same text, so this checks the provenance the file clai
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
-from aligners.responses import HARMFUL_HINT, HARMLESS_HINT
-from harness.assets import EMBEDDED_MODEL
-from harness.generation import GenerationSettings, generate
-from harness.judges.labels import SHORT_ANSWERS, _from_wheel
-from harness.models import load_model
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this folder's harness.py / aligners.py shadow the packages
+
+from aligners.responses import HARMFUL_HINT, HARMLESS_HINT  # noqa: E402
+from harness.assets import EMBEDDED_MODEL  # noqa: E402
+from harness.generation import GenerationSettings, generate  # noqa: E402
+from harness.judges.labels import SHORT_ANSWERS, _from_wheel  # noqa: E402
+from harness.models import load_model  # noqa: E402
 
 HINTS = {"plain": "{prompt}", "harmful_hint": HARMFUL_HINT, "harmless_hint": HARMLESS_HINT}
 
