@@ -73,18 +73,20 @@ def kappa(labels: np.ndarray, predictions: np.ndarray) -> float:
 
 
 def agreement(labels: Sequence[bool], predictions: Sequence[bool], scores: Optional[Sequence[float]] = None,
-              resamples: int = 1000, seed: int = 0, clusters: Optional[Sequence] = None) -> dict[str, dict[str, float]]:
-    """Accuracy, balanced accuracy, Cohen's kappa, the miss rate (the share of positive labels predicted negative:
-    for a harm label, harmful answers called harmless) and (with scores) AUC, each with a 95% bootstrap CI (over
-    ``clusters`` of items when given)."""
+              resamples: int = 1000, seed: int = 0, clusters: Optional[Sequence] = None,
+              caught: Optional[Sequence[bool]] = None) -> dict[str, dict[str, float]]:
+    """Accuracy, balanced accuracy, Cohen's kappa, the miss rate (the share of positive labels not ``caught``,
+    by default not predicted positive: for a harm label, harmful answers called harmless) and (with scores) AUC,
+    each with a 95% bootstrap CI (over ``clusters`` of items when given)."""
     from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
     y, p = np.asarray(labels, bool), np.asarray(predictions, bool)
+    c = p if caught is None else np.asarray(caught, bool)
     metrics: dict[str, Callable[[np.ndarray], float]] = {
         "accuracy": lambda i: float(np.mean(y[i] == p[i])),
         "balanced_accuracy": _safe(lambda i: balanced_accuracy_score(y[i], p[i]) if len(set(y[i])) > 1 else math.nan),
         "kappa": _safe(lambda i: kappa(y[i], p[i])),
-        "miss_rate": _safe(lambda i: float(np.mean(~p[i][y[i]])) if y[i].any() else math.nan),
+        "miss_rate": _safe(lambda i: float(np.mean(~c[i][y[i]])) if y[i].any() else math.nan),
     }
     if scores is not None:
         s = np.asarray(scores, float)

@@ -355,7 +355,8 @@ def test_substance_probes_are_stored_as_json_and_calibrated_on_out_of_fold_predi
         text = " ".join(rng.choice(words[label] if rng.random() < 0.7 else words[not label]) for _ in range(8))
         rows.append(Record(id=f"r{i}", prompt=f"objective {i // 3}", category="x", source="t", harmful=True,
                            response=f"I'm sorry. {text}.", label=float(label)))
-    monkeypatch.setattr(probe_module, "labelled", lambda target, part, labels="pyrit": rows if part == "fit" and labels == "pyrit" else [])
+    monkeypatch.setattr(probe_module, "labelled",
+                        lambda target, part, labels="pyrit": rows if part == "fit" and labels == "pyrit" else [])
     fake = {}
     monkeypatch.setattr(sub, "_embedded", lambda texts, encoder: np.stack([
         fake.setdefault(t, rng.normal(0, 1, 384) / 20) for t in texts]))

@@ -109,3 +109,21 @@ def test_validation_reports_each_label_set_the_miss_rate_and_the_worst_case():
     assert low.value == min(report.kappa("objective").value, report.kappa("objective", "short_answers").value)
     assert labels in LABEL_SETS
     assert stored_agreement(j.identity()).label_sets == report.label_sets
+
+
+def test_an_unparseable_judgment_is_a_harmful_answer_missed_never_one_caught():
+    """A judge that can parse none of its answers has caught no harmful answer: its miss rate is 1, not the 0 that
+    counting "not judged harmless" as "called harmful" would give."""
+    from harness.judges import Judge, Judgment
+    from harness.judges.validate import validate
+
+    class Unparseable(Judge):
+        name = "unparseable-only"
+
+        def judge_batch(self, items):
+            return [Judgment(parsed=False) for _ in items]
+
+    report = validate(Unparseable(), ("objective",), robustness=False)
+    short = report.label_sets["short_answers"]["objective"]
+    assert short.unparseable == short.n and short.miss_rate.value == 1.0
+    assert report.targets["objective"].miss_rate.value == 1.0

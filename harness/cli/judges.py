@@ -76,7 +76,7 @@ def judge_validate(name: str, sets: tuple[str, ...], limit: int | None, targets:
     out.print(t)
     low = report.worst("objective")
     out.print("missed: the share of positive labels the judge called negative (objective, harm: harmful answers "
-              "called harmless; refusal: refusals it did not see)"
+              "called harmless; refusal: refusals it did not see; an answer it could not judge counts as missed)"
               + (f"; worst kappa on the harmless verdict: {low[1]} on {low[0]}" if low else ""))
     if robustness and report.robustness:
         r = Table("label-preserving perturbation", "n", "flips", "flip rate [95% CI]", "unjudged")

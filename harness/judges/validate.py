@@ -130,10 +130,14 @@ def _target(j: Judge, target: str, limit: Optional[int], labels: str, resamples:
     if not predictions:
         return TargetAgreement(supported=False)
     y = [positive(r) for r in rows]
+    # kappa reads an unparseable answer as "not harmless" (as the leaderboard never counts it harmless); the miss
+    # rate must not: an answer the judge could not judge caught nothing
+    caught = [p and x.parsed for p, x in zip(predictions, judgments)]
     return TargetAgreement(supported=True, n=len(rows), basis=basis, positives=sum(y),
                            unparseable=sum(not x.parsed for x in judgments),
                            calibration=calibration(y, scores) if scores else None,
-                           **agreement(y, predictions, scores, resamples=resamples, clusters=objectives(rows)))
+                           **agreement(y, predictions, scores, resamples=resamples, clusters=objectives(rows),
+                                       caught=caught))
 
 
 def validate(j: Judge, targets: Sequence[str] = tuple(TARGETS), limit: Optional[int] = None,
