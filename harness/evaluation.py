@@ -197,12 +197,22 @@ def evaluate(task_names: Sequence[str], model: str = EMBEDDED_MODEL, adapter: Op
     lm, model_identity, adapter_identity = _model(backend, model, adapter, batch_size)
     import lm_eval.evaluator
 
+    from harness.evalset import task_metadata, task_names as ours
+
     lm_eval.evaluator.get_git_commit_hash = git_revision  # lm-eval's own probe prints git's "fatal: ..."
+    two_turn = [t for t in scorers if t in set(ours()) and task_metadata(t).get("turns") == 2]
+    meta = {"model": model, "model_identity": model_identity, "adapter_identity": adapter_identity, "judge": judge,
+            "aligner": aligner, "backend": backend, "eval_train_overlap": overlap}
     res = lm_eval.simple_evaluate(model=lm, tasks=list(task_names), task_manager=manager,
-                                  apply_chat_template=True, limit=limit, log_samples=log_samples)
-    result = EvalResult.from_lm_eval(res, {"model": model, "model_identity": model_identity,
-                                           "adapter_identity": adapter_identity, "judge": judge, "aligner": aligner,
-                                           "backend": backend, "eval_train_overlap": overlap})
+                                  apply_chat_template=True, limit=limit, log_samples=log_samples or bool(two_turn))
+    result = EvalResult.from_lm_eval(res, meta)
+    for t in two_turn:  # the second turns, each after the model's own first answer
+        first = {s.id: s.response for s in result.tasks[t].samples}
+        second = task_manager({**metadata, "first_answers": first}, include_path)
+        _clip_protocol_answers(second, judges or {})
+        later = EvalResult.from_lm_eval(lm_eval.simple_evaluate(model=lm, tasks=[t], task_manager=second,
+                                                                apply_chat_template=True, log_samples=True), meta)
+        result.tasks[t] = result.tasks[t].with_later_turns(later.tasks[t])
     result.judge_identity = scorer(run_judge).identity()  # the run's, whoever scored the last task
     for name, task in result.tasks.items():
         j = scorer(scorers.get(name, run_judge))

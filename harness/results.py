@@ -18,8 +18,10 @@ from pydantic import BaseModel, Field
 
 from harness.evalset import TaskInfo
 from harness.judges.base import Judgment
+from harness.stats import Estimate
 
 _FILTER = "judged"  # the tasks' one filter: every response judged
+TURN = ":turn"  # a later turn's sample id: its conversation's id, then this and the turn (":turn2")
 
 
 class Sample(BaseModel):
@@ -55,6 +57,32 @@ class TaskResult(BaseModel):
     def unjudged(self) -> int:
         """Answers the judge gave no verdict on."""
         return round((self.metrics.get("unparseable") or 0.0) * self.n)
+
+    def with_later_turns(self, later: "TaskResult") -> "TaskResult":
+        """This task with the samples of its next turn's pass, each metric averaged again over all of them (every
+        metric is a mean over the samples that have a value)."""
+        samples = [*self.samples, *later.samples]
+        metrics = {}
+        for k in dict.fromkeys(k for s in samples for k in s.metrics):
+            values = [s.metrics[k] for s in samples if s.metrics.get(k) is not None]
+            metrics[k] = sum(values) / len(values) if values else None
+        return self.model_copy(update={"samples": samples, "metrics": metrics, "n": self.n + later.n})
+
+    def estimate(self, metric: str, resamples: int = 1000) -> Optional[Estimate]:
+        """The metric's mean over the samples that have a value, with its 95% bootstrap CI; the turns of one
+        conversation are resampled together. None without logged samples or values."""
+        import numpy as np
+
+        from harness.stats import bootstrap_ci
+
+        rows = [(s.id.split(TURN)[0], s.metrics.get(metric)) for s in self.samples]
+        rows = [(c, v) for c, v in rows if v is not None]
+        if not rows:
+            return None
+        values = np.array([v for _, v in rows], float)
+        lo, hi = bootstrap_ci(lambda idx: float(values[idx].mean()), len(values), resamples,
+                              clusters=[c for c, _ in rows])
+        return Estimate(value=float(values.mean()), ci_low=lo, ci_high=hi)
 
 
 class EvalResult(BaseModel):

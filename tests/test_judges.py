@@ -17,9 +17,10 @@ KEY = "sk-test-secret-key-123"
 
 
 def test_builtin_judges_registered():
-    assert {"keyword", "hf", "openai", "classifier", "probe", "jury", "harmbench_cls", "strongreject", "wildguard"} <= \
-        set(JUDGES.names())
-    with pytest.raises(AlignboardError, match="unknown judge .gpt5.; known: classifier, harmbench_cls, hf, jury, keyword"):
+    assert {"keyword", "hf", "openai", "classifier", "probe", "jury", "harmbench_cls", "strongreject", "wildguard",
+            "mtbench", "alpacaeval"} <= set(JUDGES.names())
+    with pytest.raises(AlignboardError, match="unknown judge .gpt5.; known: alpacaeval, classifier, harmbench_cls, hf, "
+                                              "jury, keyword"):
         get_judge("gpt5")
 
 

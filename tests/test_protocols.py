@@ -351,7 +351,8 @@ def test_harmbench_test_split_records():
 def test_protocol_tasks_declare_their_protocol():
     from harness.evalset import judge_for, protocols, task_info, task_metadata
 
-    assert protocols() == {"harmbench": "harmbench_cls", "strongreject": "strongreject", "xstest": "xstest"}
+    assert protocols() == {"alpacaeval": "alpacaeval", "harmbench": "harmbench_cls", "mtbench": "mtbench",
+                           "strongreject": "strongreject", "xstest": "xstest"}
     hb = task_info("harmbench")
     assert hb.primary_metric == "asr" and hb.higher_is_better is False
     assert task_info("strongreject").primary_metric == "strongreject_score"
@@ -367,7 +368,8 @@ def test_eval_judges_in_a_spec_are_checked(tmp_path):
     spec = tmp_path / "s.toml"
     body = 'name = "p"\n[[aligners]]\nname = "base"\n[eval]\ntasks = ["harmbench_mini"]\n'
     spec.write_text(body + '[eval.judges]\nllamaguard = {judge = "keyword"}\n')
-    with pytest.raises(AlignboardError, match=r"unknown protocol 'llamaguard' in \[eval.judges\]; known: harmbench"):
+    with pytest.raises(AlignboardError,
+                       match=r"unknown protocol 'llamaguard' in \[eval.judges\]; known: alpacaeval, harmbench"):
         load_spec(str(spec))
     spec.write_text(body + '[eval.judges]\nharmbench = {judge = "no_such_judge"}\n')
     with pytest.raises(AlignboardError, match="unknown judge 'no_such_judge'"):
@@ -383,8 +385,8 @@ def test_eval_on_the_protocols_end_to_end(server, tmp_path):
                         "--task-judge-set", "strongreject.model=local-judge", "--output", str(tmp_path / "r.json")],
                        capture_output=True, text=True, env=dict(os.environ, COLUMNS="200"))
     assert p.returncode == 0, p.stderr
-    assert re.search(r"harmbench_mini\s+│\s+asr\s+│\s+[01]\.\d{3}\s+│\s+harmbench_cls-", p.stdout)
-    assert re.search(r"strongreject_mini\s+│\s+strongreject_score\s+│\s+0\.875\s+│\s+strongreject-", p.stdout)
+    assert re.search(r"harmbench_mini\s+│\s+asr\s+│\s+[01]\.\d{3}\s+│[^│]*│\s+harmbench_cls-", p.stdout)
+    assert re.search(r"strongreject_mini\s+│\s+strongreject_score\s+│\s+0\.875\s+│\s+\[0\.875, 0\.875\]\s+│\s+strongreject-", p.stdout)
     assert len(server.prompts) == 2 and len(server.chats) == 2
     import json
 
@@ -401,7 +403,8 @@ def test_eval_flags_name_the_protocol():
         {"harmbench": {"judge": "keyword", "config": {"backend": "local"}}}
     assert protocol_judges((), ("strongreject.model=x",)) == {"strongreject": {"judge": "strongreject",
                                                                                 "config": {"model": "x"}}}
-    with pytest.raises(AlignboardError, match="unknown protocol 'llamaguard'; known: harmbench, strongreject, xstest"):
+    with pytest.raises(AlignboardError, match="unknown protocol 'llamaguard'; known: alpacaeval, harmbench, mtbench, "
+                                              "strongreject, xstest"):
         protocol_judges(("llamaguard=keyword",), ())
 
 

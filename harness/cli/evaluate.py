@@ -73,16 +73,23 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
     st = Store(store) if store else None  # refuse a bad store before spending time on evaluation
     with contextlib.nullcontext() if verbose() else to_file(home() / "logs" / "eval.log"):  # library chatter
         res = evaluate([t.strip() for t in task_list.split(",") if t.strip()], model, adapter, aligner,
-                       aligner_config, judge, parse_sets(judge_sets), limit, batch_size, log_samples=bool(store),
+                       aligner_config, judge, parse_sets(judge_sets), limit, batch_size, log_samples=True,
                        backend=backend, pools=PoolSpec.from_meta(art.get("pools")), train_prompts=train_prompts,
                        hint=hint, include_path=include_paths,
                        judges=protocol_judges(task_judges, task_judge_sets, task_clips))
-    t = Table("task", "metric", "value", "judged by")
+    t = Table("task", "metric", "value", "95% CI", "judged by")
     for name, task in sorted(res.tasks.items()):
         for metric, value in task.metrics.items():
             t.add_row(name, metric, "n/a (no judged value)" if value is None else f"{value:.3f}",
-                      task.judge_identity)
+                      _interval(task, metric), task.judge_identity)
     out.print(t)
+    for name, task in sorted(res.tasks.items()):
+        if task.unjudged:
+            out.print(f"{name}: {task.unjudged} of {task.n} answers unjudged (no value; left out of every mean, "
+                      "counted in unparseable)")
+        if task.info.protocol == "alpacaeval" and task.metrics.get("lc_win_rate") is None:
+            out.print(f"{name}: length-controlled win rate not computed: alpaca_eval's GLM reads df_gamed.csv of "
+                      "tatsu-lab/alpaca_eval from the hub, which is not reachable (see the eval log)")
     for name, task in sorted(res.tasks.items()):
         if (clip := task.protocol or {}).get("protocol_max_new_tokens"):
             out.print(f"{name}: answers clipped at {clip['max_new_tokens']} new tokens (the protocol generates "
@@ -105,6 +112,22 @@ def eval_cmd(task_list, model, adapter, aligner, sets, hint, judge, judge_sets, 
         kept = ", ".join(x for x in (output and f"results in {output}", st and f"entry in {store}") if x)
         raise AlignboardError(f"answers could not be judged (more than {max_unjudged:.0%}): {'; '.join(unjudged)}"
                               + (f"; {kept}" if kept else ""))
+
+
+_STANDARD_ERRORS = {"win_rate": "standard_error", "lc_win_rate": "lc_standard_error"}  # alpaca_eval's own
+
+
+def _interval(task, metric: str) -> str:
+    """A metric's 95% CI: from its protocol's own standard error where it reports one (normal), else the bootstrap
+    over the logged samples; empty when there is neither."""
+    value = task.metrics.get(metric)
+    if value is None or metric == "unparseable" or metric in _STANDARD_ERRORS.values():
+        return ""
+    se = task.metrics.get(_STANDARD_ERRORS.get(metric, ""))
+    if se is not None:
+        return f"[{value - 1.96 * se:.3f}, {value + 1.96 * se:.3f}]"
+    est = task.estimate(metric)
+    return f"[{est.ci_low:.3f}, {est.ci_high:.3f}]" if est else ""
 
 
 def protocol_judges(pairs: tuple[str, ...], sets: tuple[str, ...], clips: tuple[str, ...] = ()) -> dict[str, dict]:

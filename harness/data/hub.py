@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Iterable
 
 from harness.data.records import Record
@@ -122,19 +123,30 @@ def alpaca(split: str = "train") -> list[Record]:
     return rows_alpaca(_hub_rows("tatsu-lab/alpaca", split), split)
 
 
-@source("alpaca_eval", description="AlpacaEval 805 instructions with reference outputs", licence="CC-BY-NC-4.0",
-        origin="hub:tatsu-lab/alpaca_eval", offline=False)
-def alpaca_eval(split: str = "eval") -> list[Record]:
-    # The repository's loading script needs remote code; read its JSON file instead.
+def _alpaca_eval_file(name: str) -> list[dict]:
+    """One JSON file of tatsu-lab/alpaca_eval (its loading script needs remote code; the files do not)."""
     try:
         from huggingface_hub import hf_hub_download
 
-        path = hf_hub_download("tatsu-lab/alpaca_eval", "alpaca_eval.json", repo_type="dataset")
+        path = hf_hub_download("tatsu-lab/alpaca_eval", name, repo_type="dataset")
     except Exception as e:
         raise AlignboardError(f"cannot load hub dataset tatsu-lab/alpaca_eval ({type(e).__name__}); "
                               "it needs access to huggingface.co") from None
     with open(path, encoding="utf-8") as f:
-        return rows_alpaca_eval(json.load(f), split)
+        return json.load(f)
+
+
+@source("alpaca_eval", description="AlpacaEval 805 instructions with reference outputs", licence="CC-BY-NC-4.0",
+        origin="hub:tatsu-lab/alpaca_eval", offline=False)
+def alpaca_eval(split: str = "eval") -> list[Record]:
+    return rows_alpaca_eval(_alpaca_eval_file("alpaca_eval.json"), split)
+
+
+@source("alpaca_eval_2", description="AlpacaEval 2: the 805 instructions with its baseline, GPT-4 Turbo's outputs",
+        licence="CC-BY-NC-4.0", origin="hub:tatsu-lab/alpaca_eval", offline=False)
+def alpaca_eval_2(split: str = "eval") -> list[Record]:
+    rows = rows_alpaca_eval(_alpaca_eval_file("alpaca_eval_gpt4_baseline.json"), split)
+    return [replace(r, source="alpaca_eval_2") for r in rows]  # ids keep the instruction's place (the GLM's index)
 
 
 @source("xstest", description="XSTest safe prompts that sound unsafe, plus unsafe contrasts", licence="CC-BY-4.0",

@@ -30,7 +30,8 @@ class Item:
     the task from its records: ``request`` is the plain request without what the model was shown
     around it (HarmBench's behaviour without its context, StrongREJECT's forbidden prompt without a
     jailbreak wrapper; None: the prompt itself), ``context`` HarmBench's context string,
-    ``reference`` a reference answer, ``category`` the source's category.
+    ``reference`` a reference answer, ``category`` the source's category, ``history`` the earlier turns of a
+    conversation (user, assistant, user, ...; the prompt is the last user turn, the response its answer).
     """
 
     prompt: str
@@ -40,6 +41,7 @@ class Item:
     context: Optional[str] = None
     reference: Optional[str] = None
     category: Optional[str] = None
+    history: Optional[tuple[str, ...]] = None
 
     @property
     def plain_request(self) -> str:

@@ -1,4 +1,4 @@
 """Importing this module registers the built-in judges."""
 
-from harness.judges import (classifier, harmbench, hf, jury, keyword, llamaguard, openai, probe,  # noqa: F401
-                            strongreject, substance, wildguard, xstest)
+from harness.judges import (alpacaeval, classifier, harmbench, hf, jury, keyword, llamaguard,  # noqa: F401
+                            mtbench, openai, probe, strongreject, substance, wildguard, xstest)

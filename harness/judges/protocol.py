@@ -35,15 +35,35 @@ def wheel_text(asset: str, member: str) -> str:
         return f.read()
 
 
-def wheel_constant(asset: str, member: str, name: str) -> str:
-    """The string constant ``name`` of a Python module inside a pinned wheel, read as text (never imported: its
-    imports may need packages alignboard does not install)."""
-    for node in ast.parse(wheel_text(asset, member)).body:
+def wheel_value(asset: str, member: str, name: str) -> Any:
+    """The module-level value ``name`` of a Python module inside a pinned wheel, read as text (never imported: its
+    imports may need packages alignboard does not install): a literal (string, number, list, dict), or the pattern
+    of a ``re.compile("...")``."""
+    import warnings
+
+    with warnings.catch_warnings():  # a module's own invalid escapes ("\[" in a plain string) are its business
+        warnings.simplefilter("ignore")
+        tree = ast.parse(wheel_text(asset, member))
+    for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            value = ast.literal_eval(node.value)
-            if isinstance(value, str):
-                return value
-    raise AlignboardError(f"{member} of asset {asset} defines no string {name}; run `alignboard assets fetch --force`")
+            value = node.value
+            if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "compile"
+                    and value.args):
+                value = value.args[0]
+            try:
+                return ast.literal_eval(value)
+            except ValueError:
+                break
+    raise AlignboardError(f"{member} of asset {asset} defines no literal {name}; run `alignboard assets fetch --force`")
+
+
+def wheel_constant(asset: str, member: str, name: str) -> str:
+    """The string constant ``name`` of a Python module inside a pinned wheel (see :func:`wheel_value`)."""
+    value = wheel_value(asset, member, name)
+    if not isinstance(value, str):
+        raise AlignboardError(f"{member} of asset {asset} defines {name}, but not as a string; run "
+                              "`alignboard assets fetch --force`")
+    return value
 
 
 def sha256_text(text: str) -> str:

