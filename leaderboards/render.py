@@ -142,6 +142,7 @@ def notes(lb: Leaderboard) -> list[str]:
                    f"{lb.jury['answers']} harmful-prompt answers (absolute rates depend on the judge; compare rows "
                    "judged by the same one)")
     out += scored_by(lb)
+    out += published_beside(lb)
     if lb.proxy_scores:
         out.append("1-10 scores come from an offline PROXY judge, not a judge's 1-10 rating")
     out += [f"refused: {label} ({reason})" for label, reason in lb.refused]
@@ -167,6 +168,23 @@ def scored_by(lb: Leaderboard) -> list[str]:
                      f"{j['protocol_max_new_tokens']}): not comparable with published numbers")
         out.append(line)
     return out
+
+
+def published_beside(lb: Leaderboard) -> list[str]:
+    """Published AlpacaEval 2 figures of well-known models beside a board with an AlpacaEval 2 column, marked as
+    published (from the alpaca_eval package's leaderboard CSV), never as rows of this board."""
+    if not any(lb.tasks[t].protocol == "alpacaeval" for t in lb.tasks):
+        return []
+    from harness.errors import AlignboardError
+    from harness.judges.alpacaeval import published
+
+    try:
+        rows = published()
+    except AlignboardError as e:
+        return [f"published AlpacaEval 2 figures: not shown ({e})"]
+    return ["PUBLISHED, not re-measured here (alpaca_eval 0.6.6's AlpacaEval 2 leaderboard CSV, the same annotator "
+            "on the 805 instructions; compare with a row only if it was judged by gpt-4-1106-preview on all 805): "
+            + ", ".join(f"{m} win rate {w:.1f}, LC {lc:.1f}" for m, w, lc in rows)]
 
 
 def to_dict(lb: Leaderboard) -> dict[str, Any]:

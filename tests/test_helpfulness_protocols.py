@@ -364,3 +364,26 @@ def test_alpacaeval_without_the_hub_has_no_length_controlled_value(monkeypatch):
     rows = [{"preference": 1.0 + i / 10, "output_1": "x" * 10, "output_2": "y" * (5 + i), "index": i} for i in range(8)]
     assert math.isnan(utils.alpaca_lc_win_rate(rows)) and math.isnan(utils.alpaca_lc_standard_error(rows))
     assert utils.alpaca_standard_error(rows) > 0
+
+
+def test_a_board_with_an_alpacaeval_column_shows_published_figures_marked_as_published():
+    from harness.evalset import TaskInfo
+    from harness.judges import Judgment
+    from leaderboards.board import build
+    from leaderboards.entry import Entry, Sample
+    from leaderboards.render import notes
+
+    def entry(aligner, task, protocol):
+        samples = [Sample(id=f"a{i}", prompt=f"p{i}", response="r", judgment=Judgment(protocol_score=1.5),
+                          metrics={"win_rate": 50.0 + i}) for i in range(4)]
+        info = TaskInfo(prompts="benign", primary_metric="win_rate", higher_is_better=True, protocol=protocol)
+        return Entry(aligner=aligner, base_model="m", base_identity="m-1", judge="keyword", judge_identity="k",
+                     task_versions={task: "1.0"}, tasks={task: info}, generation={}, alignboard_version="0.1.0",
+                     samples={task: samples})
+
+    lines = notes(build([entry("base", "alpaca_eval_2", "alpacaeval"), entry("sft", "alpaca_eval_2", "alpacaeval")]))
+    (line,) = [n for n in lines if n.startswith("PUBLISHED")]
+    assert "gpt4_1106_preview win rate 50.0, LC 50.0" in line
+    assert "Mistral-7B-Instruct-v0.2 win rate 14.7, LC 17.1" in line
+    other = notes(build([entry("base", "t", None), entry("sft", "t", None)]))
+    assert not any(n.startswith("PUBLISHED") for n in other)

@@ -75,6 +75,23 @@ def preference(top: dict[str, float]) -> Optional[float]:
     return None if value is None or math.isnan(value) else float(value)
 
 
+LEADERBOARD = "alpaca_eval/leaderboards/data_AlpacaEval_2/weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"
+# published rows a reader knows, from the baseline itself down to small open chat models
+ANCHORS = ("gpt4_1106_preview", "Mistral-7B-Instruct-v0.2", "llama-2-7b-chat-hf", "gemma-2b-it", "Qwen1.5-1.8B-Chat")
+
+
+def published(models: Sequence[str] = ANCHORS) -> list[tuple[str, float, float]]:
+    """(model, win rate, LC win rate) of ``models`` on AlpacaEval 2's published leaderboard, as the alpaca_eval
+    package ships it (published figures, not re-measured); models it does not list are left out."""
+    import csv
+    from pathlib import Path
+
+    path = Path(library().__file__).parent.parent / LEADERBOARD
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = {r[""]: r for r in csv.DictReader(f)}
+    return [(m, float(rows[m]["win_rate"]), float(rows[m]["length_controlled_winrate"])) for m in models if m in rows]
+
+
 @register_judge("alpacaeval")
 class AlpacaEvalJudge(ProtocolJudge):
     """The AlpacaEval 2 annotator: the model's answer against the reference, preference from logprobs."""
