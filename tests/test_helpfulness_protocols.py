@@ -387,3 +387,4 @@ def test_a_board_with_an_alpacaeval_column_shows_published_figures_marked_as_pub
     assert "Mistral-7B-Instruct-v0.2 win rate 14.7, LC 17.1" in line
     other = notes(build([entry("base", "t", None), entry("sft", "t", None)]))
     assert not any(n.startswith("PUBLISHED") for n in other)
+

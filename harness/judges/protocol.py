@@ -15,6 +15,7 @@ changed template can never be compared with judgments made under the old one.
 from __future__ import annotations
 
 import ast
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, ClassVar, Literal, Optional, Sequence, Union
 
@@ -35,16 +36,28 @@ def wheel_text(asset: str, member: str) -> str:
         return f.read()
 
 
+_PARSED: dict[str, ast.Module] = {}
+_PARSING = threading.Lock()  # CPython 3.11's ast.parse is not safe in concurrent threads (judges parse in a pool)
+
+
+def _module(asset: str, member: str) -> ast.Module:
+    """A wheel module's syntax tree, parsed once per text."""
+    import warnings
+
+    text = wheel_text(asset, member)
+    with _PARSING:
+        if text not in _PARSED:
+            with warnings.catch_warnings():  # a module's own invalid escapes ("\[" in a plain string) are its own
+                warnings.simplefilter("ignore")
+                _PARSED[text] = ast.parse(text)
+        return _PARSED[text]
+
+
 def wheel_value(asset: str, member: str, name: str) -> Any:
     """The module-level value ``name`` of a Python module inside a pinned wheel, read as text (never imported: its
     imports may need packages alignboard does not install): a literal (string, number, list, dict), or the pattern
     of a ``re.compile("...")``."""
-    import warnings
-
-    with warnings.catch_warnings():  # a module's own invalid escapes ("\[" in a plain string) are its business
-        warnings.simplefilter("ignore")
-        tree = ast.parse(wheel_text(asset, member))
-    for node in tree.body:
+    for node in _module(asset, member).body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             value = node.value
             if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "compile"
