@@ -30,12 +30,27 @@ def bootstrap_draws(metric: Callable[[np.ndarray], float], n: int, resamples: in
     one label per item; whole clusters are resampled, because items of one cluster (answers to one objective)
     are not independent and resampling them one by one would make the interval too narrow."""
     rng = rng if rng is not None else np.random.default_rng(seed)
+    members = cluster_members(clusters, n)
+    if members is not None and not members:
+        return np.full(resamples, math.nan)
+    return np.array([metric(resample(rng, n, members)) for _ in range(resamples)], dtype=float)
+
+
+def cluster_members(clusters: Optional[Sequence], n: int) -> Optional[list[np.ndarray]]:
+    """The item indices of each cluster (None: no clusters, every item its own)."""
     if clusters is None:
-        return np.array([metric(rng.integers(0, n, n)) for _ in range(resamples)], dtype=float)
+        return None
     _, which = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True)
-    members = [np.flatnonzero(which == k) for k in range(which.max() + 1)] if n else []
-    return np.array([metric(np.concatenate([members[k] for k in rng.integers(0, len(members), len(members))]))
-                     if members else math.nan for _ in range(resamples)], dtype=float)
+    return [np.flatnonzero(which == k) for k in range(which.max() + 1)] if n else []
+
+
+def resample(rng: np.random.Generator, n: int, members: Optional[list[np.ndarray]] = None) -> np.ndarray:
+    """One bootstrap resample of ``n`` items' indices: items drawn with replacement, or whole clusters."""
+    if members is None:
+        return rng.integers(0, n, n)
+    if not members:
+        return np.zeros(0, int)
+    return np.concatenate([members[k] for k in rng.integers(0, len(members), len(members))])
 
 
 def percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[float, float]:

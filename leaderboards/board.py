@@ -11,6 +11,7 @@ import numpy as np
 from harness.io import stable_hash
 from harness.evalset import TaskInfo
 from harness.judges.validate import AgreementReport
+from harness.results import TURN
 from leaderboards.entry import Entry
 from leaderboards.stats import bootstrap_p, holm, mean_ci, paired_difference, rank_intervals, summary_draws
 
@@ -143,6 +144,11 @@ def _task_info(entries: list[Entry], task: str) -> TaskInfo:
     return recorded or task_info(task)
 
 
+def _conversations(ids: list[str]) -> Optional[list[str]]:
+    """The conversation of each sample id where a task has later turns (resampled with their first), else None."""
+    return [i.split(TURN)[0] for i in ids] if any(TURN in i for i in ids) else None
+
+
 def _matrix(entries: list[Entry], task: str, metric: str, ids: list[str]) -> np.ndarray:
     rows = []
     for e in entries:
@@ -198,10 +204,10 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
                 r.cells[col] = _NAN
                 continue
             m = _matrix(r.entries, t, metric[t], ids[t])
-            r.cells[col] = Cell(*mean_ci(m, resamples))
+            r.cells[col] = Cell(*mean_ci(m, resamples, clusters=_conversations(ids[t])))
             if base_row is not None and r is not base_row:
                 r.versus[col] = Comparison(*paired_difference(m, _matrix(base_row.entries, t, metric[t], ids[t]),
-                                                              resamples))
+                                                              resamples, clusters=_conversations(ids[t])))
         harm = [r.cells[c].mean for t, c in zip(tasks, columns) if info[t].summary == "safety"]
         helpful = [r.cells[c].mean for t, c in zip(tasks, columns) if info[t].summary == "helpfulness"]
         # a summary over cells one of which is n/a is not measured either
@@ -259,7 +265,7 @@ def _summaries(rows: list[Row], info: dict[str, TaskInfo], ids: dict, base_row: 
         if not kinds:
             continue
         draws = summary_draws([[_matrix(r.entries, t, info[t].primary_metric, ids[t]) for t in kinds] for r in rows],
-                              resamples)
+                              resamples, clusters=[_conversations(ids[t]) for t in kinds])
         for r, d in zip(rows, draws):
             if np.isnan(getattr(r, kind)):
                 d[:] = np.nan  # not measured (an n/a cell): no interval, no rank

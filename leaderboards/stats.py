@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import warnings
 from statistics import NormalDist
+from typing import Optional, Sequence
 
 import numpy as np
 
-from harness.stats import bootstrap_draws, percentile_ci
+from harness.stats import bootstrap_draws, cluster_members, percentile_ci, resample
 
 
-def mean_ci(matrix: np.ndarray, resamples: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+def mean_ci(matrix: np.ndarray, resamples: int = 1000, seed: int = 0,
+            clusters: Optional[Sequence] = None) -> tuple[float, float, float]:
     """Mean of a seeds x prompts matrix (NaN = no value) and its 95% bootstrap CI.
 
-    Prompts are resampled; seeds too when there are several (two-level bootstrap).
+    Prompts are resampled (``clusters``: one label per prompt column, whole clusters resampled, e.g. the turns of
+    one conversation); seeds too when there are several (two-level bootstrap).
     """
     m = np.atleast_2d(matrix).astype(float)
     if np.isnan(m).all():
         return (float("nan"),) * 3
     rng = np.random.default_rng(seed)
-    lo, hi = percentile_ci(bootstrap_draws(lambda prompts: _draw(m, rng, prompts), m.shape[1], resamples, rng=rng))
+    lo, hi = percentile_ci(bootstrap_draws(lambda prompts: _draw(m, rng, prompts), m.shape[1], resamples, rng=rng,
+                                           clusters=clusters))
     return float(np.nanmean(m)), lo, hi
 
 
@@ -42,31 +46,39 @@ def bootstrap_p(mean: float, draws: np.ndarray) -> float:
     return float(2 * (1 - NormalDist().cdf(abs(mean) / se)))
 
 
-def paired_difference(a: np.ndarray, b: np.ndarray, resamples: int = 1000, seed: int = 0):
-    """Mean of per-prompt differences a - b (each averaged over its seeds), 95% CI and two-sided p."""
+def paired_difference(a: np.ndarray, b: np.ndarray, resamples: int = 1000, seed: int = 0,
+                      clusters: Optional[Sequence] = None):
+    """Mean of per-prompt differences a - b (each averaged over its seeds), 95% CI and two-sided p (``clusters``:
+    as in :func:`mean_ci`)."""
     with warnings.catch_warnings():  # a prompt no seed could judge is NaN here, dropped below
         warnings.simplefilter("ignore", RuntimeWarning)
         d = np.nanmean(np.atleast_2d(a), axis=0) - np.nanmean(np.atleast_2d(b), axis=0)
-    d = d[~np.isnan(d)]
+    kept = ~np.isnan(d)
+    d = d[kept]
     if len(d) == 0:
         return (float("nan"),) * 4
-    boot = bootstrap_draws(lambda i: float(d[i].mean()), len(d), resamples, seed)
+    boot = bootstrap_draws(lambda i: float(d[i].mean()), len(d), resamples, seed,
+                           clusters=None if clusters is None else np.asarray(clusters, dtype=object)[kept])
     lo, hi = percentile_ci(boot)
     return float(d.mean()), lo, hi, bootstrap_p(float(d.mean()), boot)
 
 
-def summary_draws(rows: list[list[np.ndarray]], resamples: int = 1000, seed: int = 0) -> np.ndarray:
+def summary_draws(rows: list[list[np.ndarray]], resamples: int = 1000, seed: int = 0,
+                  clusters: Optional[list[Optional[Sequence]]] = None) -> np.ndarray:
     """Bootstrap draws of each row's summary score: the mean over tasks of its task means.
 
     ``rows[r][t]`` is row r's seeds x prompts matrix for task t (the same prompts in every row).
     Each draw resamples every task's prompts once for all rows (so rows stay paired) and each
-    row's seeds (two-level bootstrap). Returns rows x resamples (NaN where a draw has no value).
+    row's seeds (two-level bootstrap); ``clusters[t]``: task t's prompt clusters, as in :func:`mean_ci`. Returns
+    rows x resamples (NaN where a draw has no value).
     """
     rng = np.random.default_rng(seed)
     n_tasks = len(rows[0]) if rows else 0
+    sizes = [rows[0][t].shape[1] for t in range(n_tasks)]
+    members = [cluster_members((clusters or [None] * n_tasks)[t], sizes[t]) for t in range(n_tasks)]
     out = np.full((len(rows), resamples), np.nan)
     for b in range(resamples):
-        prompts = [rng.integers(0, rows[0][t].shape[1], rows[0][t].shape[1]) for t in range(n_tasks)]
+        prompts = [resample(rng, sizes[t], members[t]) for t in range(n_tasks)]
         for r, mats in enumerate(rows):
             out[r, b] = np.mean([_draw(m, rng, prompts[t]) for t, m in enumerate(mats)]) if mats else np.nan
     return out

@@ -137,22 +137,31 @@ def test_mtbench_answers_at_fastchats_category_temperatures(tmp_path):
         assert generation["max_gen_toks"] == 1024
 
 
+def _serve(monkeypatch, answer):
+    """A loopback chat endpoint answering with ``answer(text of the last message)``, as OPENAI_BASE_URL; ``chats``:
+    every conversation it received."""
+    chats = []
+
+    def log(messages):
+        chats.append(messages)
+        return answer(messages[-1]["content"])
+
+    s = ChatServer(log).start()
+    s.chats = chats
+    monkeypatch.setenv("OPENAI_BASE_URL", s.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    return s
+
+
 @pytest.fixture
 def judge_server(monkeypatch):
     """A chat endpoint that rates turn 1 [[7]], turn 2 [6], and leaves one question's second turn unrated."""
-    chats = []
-
-    def answer(messages):
-        chats.append(messages)
-        text = messages[-1]["content"]
+    def answer(text):
         if "Assistant A" not in text:
             return "Helpful enough. Rating: [[7]]"
         return "I will not rate this." if "Reformulate" in text else "Fine. Rating: [6]"
 
-    s = ChatServer(answer).start()
-    s.chats = chats
-    monkeypatch.setenv("OPENAI_BASE_URL", s.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    s = _serve(monkeypatch, answer)
     yield s
     s.shutdown()
 
@@ -185,6 +194,130 @@ def test_eval_runs_both_mtbench_turns_end_to_end(judge_server, tmp_path):
     assert re.search(r"mtbench_mini\s+│\s+turn2_score\s+│\s+6\.000", p.stdout)
     assert "answers clipped at 12 new tokens" in p.stdout
     assert "mtbench_mini: 1 of 4 answers unjudged" in p.stdout
+
+
+# ---- MT-Bench pairwise: one leaderboard row against another on the same prompts
+@pytest.mark.integration
+def test_mtbench_pair_prompts_are_the_wheels_byte_for_byte():
+    """pair-v2 and pair-math-v1 (with the reference), single and multi-turn, in both orders, equal the wheel's lines
+    filled in by hand."""
+    wheel, j = _wheel_prompts(), get_judge("mtbench_pair")
+    writing, math_q = _question("writing"), _question("math")
+    one = Item(writing["turns"][0], "Mine.", False, rival=("Theirs.",))
+    for swap, (a, b) in ((False, ("Mine.", "Theirs.")), (True, ("Theirs.", "Mine."))):
+        assert j.render(one, swap=swap) == [
+            {"role": "system", "content": wheel["pair-v2"]["system_prompt"]},
+            {"role": "user", "content": _fill(wheel["pair-v2"]["prompt_template"], question=writing["turns"][0],
+                                              answer_a=a, answer_b=b)}]
+    ref = _reference(math_q["question_id"])
+    m = Item(math_q["turns"][0], "x = 4", False, rival=("x = 5",))
+    assert j.render(m)[1]["content"] == _fill(wheel["pair-math-v1"]["prompt_template"], question=math_q["turns"][0],
+                                              ref_answer_1=ref[0], answer_a="x = 4", answer_b="x = 5")
+    two = Item(writing["turns"][1], "Mine 2.", False, history=(writing["turns"][0], "Mine 1."),
+               rival=("Theirs 1.", "Theirs 2."))
+    assert j.render(two, swap=True) == [
+        {"role": "system", "content": wheel["pair-v2-multi-turn"]["system_prompt"]},
+        {"role": "user", "content": _fill(wheel["pair-v2-multi-turn"]["prompt_template"],
+                                          question_1=writing["turns"][0], question_2=writing["turns"][1],
+                                          answer_a_1="Theirs 1.", answer_a_2="Theirs 2.", answer_b_1="Mine 1.",
+                                          answer_b_2="Mine 2.")}]
+    m2 = Item(math_q["turns"][1], "y = 2", False, history=(math_q["turns"][0], "x = 4"), rival=("x = 5", "y = 3"))
+    assert j.render(m2)[1]["content"] == _fill(
+        wheel["pair-math-v1-multi-turn"]["prompt_template"], question_1=math_q["turns"][0],
+        question_2=math_q["turns"][1], ref_answer_1=ref[0], ref_answer_2=ref[1], answer_a_1="x = 4",
+        answer_a_2="y = 2", answer_b_1="x = 5", answer_b_2="y = 3")
+    assert set(j.template_hashes()) == {"pair-v2", "pair-math-v1", "pair-v2-multi-turn", "pair-math-v1-multi-turn"}
+    with pytest.raises(Exception, match="rival"):
+        j.render(Item(writing["turns"][0], "Mine.", False))
+
+
+def test_mtbench_pair_scores_both_orders_as_fastchat():
+    """Game 1 shows the answer as A, game 2 as B: the winner of both wins; a tie in game 1 or two games that disagree
+    are a tie; a game with no verdict or a failed request drops the pair (never a tie)."""
+    from harness.judges import Judgment
+    from harness.judges.mtbench import combine, winner
+
+    def play(g1, g2):
+        return combine(Judgment(raw=f"Verdict: {g1}"), Judgment(raw=f"Verdict: {g2}"))
+
+    assert winner("so [[A]]") == "A" and winner("[[C]]") == "tie" and winner("A is better") is None
+    assert play("[[A]]", "[[B]]").protocol_score == 1.0  # the answer won as A and as B
+    assert play("[[B]]", "[[A]]").protocol_score == 0.0
+    assert play("[[A]]", "[[A]]").protocol_score == 0.5  # position won both games: inconsistent, a tie
+    assert play("[[C]]", "[[B]]").protocol_score == 0.5
+    for dropped in (play("[[A]]", "no verdict"), combine(Judgment(raw="[[A]]"), Judgment(parsed=False, error="500")),
+                    combine(None, None)):
+        assert dropped.failed and dropped.protocol_score is None
+
+
+def _pair_store(path):
+    """Rows sft and base, two seeds, two MT-Bench conversations (writing, math) of two turns each: sft's answers say
+    ZEBRA, base's QUAIL; on math turn 1 both say ZEBRA; seed 1's base answer to math turn 2 asks for no verdict."""
+    from harness.judges import Judgment
+    from leaderboards.entry import Entry, Sample
+    from leaderboards.store import Store
+
+    store = Store(path)
+    writing, math_q = _question("writing"), _question("math")
+    for aligner, word in (("sft", "ZEBRA"), ("base", "QUAIL")):
+        for seed in (0, 1):
+            samples = []
+            for q in (writing, math_q):
+                first = f"ZEBRA same {seed}" if q is math_q else f"{word} one {seed}"
+                second = "NOVERDICT" if (q is math_q and seed == 1 and aligner == "base") else f"{word} two {seed}"
+                samples += [Sample(id=f"q{q['question_id']}", prompt=q["turns"][0], response=first,
+                                   judgment=Judgment(helpful_score=5.0), metrics={"mtbench_score": 5.0}),
+                            Sample(id=f"q{q['question_id']}:turn2", prompt=q["turns"][1], response=second,
+                                   judgment=Judgment(helpful_score=5.0), metrics={"mtbench_score": 5.0})]
+            store.add(Entry(aligner=aligner, seed=seed, base_model="m", base_identity="m-1", judge="mtbench",
+                            judge_identity="mtbench-x", task_versions={"mtbench_mini": "1.0"},
+                            generation={"mtbench_mini": {"max_gen_toks": 64}}, alignboard_version="0.1.0",
+                            samples={"mtbench_mini": samples}))
+
+
+@pytest.fixture
+def pair_server(monkeypatch):
+    """A chat endpoint preferring the assistant that never wrote QUAIL, [[C]] when neither did, and no verdict for
+    NOVERDICT."""
+    def answer(text):
+        if "NOVERDICT" in text:
+            return "I cannot decide."
+        if "QUAIL" not in text:
+            return "Both are the same. [[C]]"
+        return "B is better. [[B]]" if "QUAIL" in text.split("Assistant B")[0] else "A is better. [[A]]"
+
+    s = _serve(monkeypatch, answer)
+    yield s
+    s.shutdown()
+
+
+@pytest.mark.integration
+def test_leaderboard_pair_gives_a_paired_win_rate_and_caches_it(pair_server, tmp_path):
+    """`alignboard leaderboard pair sft base --task mtbench_mini` over the loopback endpoint: each of sft's answers
+    judged against base's on the same prompt and seed in both orders, later turns on both conversations; the counts,
+    the win rate (a tie half) per turn and overall; asked again, nothing is sent; reversed, the loss side."""
+    _pair_store(tmp_path / "store")
+
+    def run(*rows):
+        p = subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", "pair", *rows, "--task", "mtbench_mini",
+                            "--store", str(tmp_path / "store")], capture_output=True, text=True,
+                           env=dict(os.environ, COLUMNS="200"))
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    text = run("sft", "base")
+    assert len(pair_server.chats) == 16  # 2 seeds x 2 conversations x 2 turns, two games each
+    multi = [c for c in pair_server.chats if "Conversation with User" in c[-1]["content"]]
+    assert len(multi) == 8 and all(re.search(r"### Assistant A:\n(ZEBRA one|QUAIL one|ZEBRA same) \d\n\n### User:",
+                                             c[-1]["content"]) for c in multi)  # each row's own first answer
+    assert "7 pairs judged in both orders, 5 won, 2 tied, 0 lost; 1 unjudged" in text
+    assert "win rate of sft (a tie counts half) [95% CI]: 0.86 [" in text
+    assert "turn 1: 0.75 [" in text and "turn 2: 1.00 [1.00, 1.00]" in text
+    assert run("sft", "base") == text and len(pair_server.chats) == 16  # from the judgment cache
+    assert "0 won, 2 tied, 5 lost" in run("base", "sft")
+    bad = subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", "pair", "sft", "dpo", "--task",
+                          "mtbench_mini", "--store", str(tmp_path / "store")], capture_output=True, text=True)
+    assert bad.returncode != 0 and "no row 'dpo'" in bad.stderr and "Traceback" not in bad.stderr
 
 
 # ---- AlpacaEval 2: the annotator of the alpaca_eval package, its parser, its win-rate functions

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from harness.errors import AlignboardError
+from harness.evalset import TaskInfo
 from harness.judges import Judgment
 from leaderboards.board import build
 from leaderboards.entry import Entry, Sample
@@ -380,3 +381,35 @@ def test_a_row_scored_by_another_protocol_judge_is_refused_and_the_scorer_is_nam
     lb = build([entry("base", 0.5, task_judges=cls), entry("sft", 0.7, task_judges=cls)])
     line = next(n for n in notes(lb) if n.startswith("alignboard_harmbench_mini/harmless: HarmBench classifier"))
     assert "harmbench_cls-v1-a" in line and "788f4f6aa149" in line and line in to_markdown(lb).replace("\\", "")
+
+
+def test_a_conversations_turns_are_resampled_together():
+    """Two turns of one MT-Bench question are not two independent prompts: where each question's turns score alike,
+    the cell's CI, the summary's and the paired test's resample questions, and are as wide as one-turn-per-question
+    data of half the count would give, not the narrower interval of independent turns."""
+    rng = np.random.default_rng(1)
+
+    def two_turns(aligner, shift, seed=0):
+        scores = rng.uniform(1, 10, 30)
+        samples = [Sample(id=f"q{i}{turn}", prompt=f"q{i}", response="a", judgment={"helpful_score": float(v)},
+                          metrics={"mtbench_score": float(v)})
+                   for i, v in enumerate(np.clip(scores + shift, 1, 10)) for turn in ("", ":turn2")]
+        return entry(aligner, 0.5, seed=seed, task_versions={"alignboard_harmbench_mini": "1.0", "mtbench_mini": "1.0"},
+                     samples={"alignboard_harmbench_mini": entry(aligner, 0.5).samples["alignboard_harmbench_mini"],
+                              "mtbench_mini": samples},  # declared a helpfulness summary task here, to test that too
+                     tasks={"mtbench_mini": TaskInfo(prompts="benign", primary_metric="mtbench_score",
+                                                     summary="helpfulness")})
+
+    board = build([two_turns("base", 0.0), two_turns("sft", 0.5)])
+    sft = next(r for r in board.rows if r.label == "sft")
+    cell, m = sft.cells["mtbench_mini/mtbench_score"], np.array([[s.metrics["mtbench_score"]
+                                                                  for s in sft.entries[0].samples["mtbench_mini"]]])
+    by_question = mean_ci(m[:, ::2])  # one value per question: what resampling questions amounts to here
+    independent = mean_ci(m)
+    assert cell.mean == pytest.approx(independent[0])
+    assert cell.hi - cell.lo == pytest.approx(by_question[2] - by_question[1], rel=0.2)
+    assert cell.hi - cell.lo > 1.25 * (independent[2] - independent[1])
+    versus = sft.versus["mtbench_mini/mtbench_score"]
+    base_m = np.array([[s.metrics["mtbench_score"] for s in board.rows[-1].entries[0].samples["mtbench_mini"]]])
+    assert versus.hi - versus.lo > 1.25 * np.subtract(*paired_difference(m, base_m)[2:0:-1])
+    assert sft.helpfulness_ci[1] - sft.helpfulness_ci[0] > 1.25 * (independent[2] - independent[1])

@@ -123,8 +123,9 @@ def judge_compare(name: str, sets: tuple[str, ...], against: str, against_sets: 
 @click.option("--response", required=True, help="The model's answer.")
 @click.option("--context", help="HarmBench's context string (the contextual template).")
 @click.option("--request", help="The plain request, when the prompt wrapped it (default: the prompt).")
+@click.option("--rival", help="Another assistant's answer, for a pairwise judge (mtbench_pair).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Judge config field (JSON value).")
-def judge_prompt(name: str, prompt: str, response: str, context: str | None, request: str | None,
+def judge_prompt(name: str, prompt: str, response: str, context: str | None, request: str | None, rival: str | None,
                  sets: tuple[str, ...]) -> None:
     """Print exactly what a protocol judge's model receives: a completion prompt byte for byte (no newline added),
     chat messages each under a [role] line. Nothing else goes to stdout."""
@@ -137,7 +138,8 @@ def judge_prompt(name: str, prompt: str, response: str, context: str | None, req
     if not isinstance(j, ProtocolJudge):
         raise AlignboardError(f"judge {name} renders no published template; `judge prompt` takes a protocol judge: "
                               "harmbench_cls, llama_guard, strongreject, wildguard, xstest")
-    rendered = j.render(Item(prompt, response, request=request, context=context))
+    rendered = j.render(Item(prompt, response, request=request, context=context,
+                             rival=(rival,) if rival is not None else None))
     if isinstance(rendered, str):
         sys.stdout.write(rendered)
     else:

@@ -86,6 +86,32 @@ def leaderboard_publish(store: str, baseline: str, reference: str | None, max_un
     out.print(f"published {path} (open {path / 'index.html'})", soft_wrap=True)
 
 
+@leaderboard.command("pair")
+@_board_options
+@click.argument("row")
+@click.argument("against")
+@click.option("--task", required=True, help="A helpfulness task on the leaderboard (e.g. mtbench_mini).")
+@click.option("--judge", "judge_name", default="mtbench_pair", show_default=True, help="A pairwise judge.")
+@click.option("--judge-set", "judge_sets", multiple=True, metavar="KEY=VALUE",
+              help="Judge config field (model, base_url, backend, references, ...).")
+def leaderboard_pair(store: str, baseline: str, reference: str | None, max_unjudged: float, row: str, against: str,
+                     task: str, judge_name: str, judge_sets: tuple[str, ...]) -> None:
+    """Is ROW as helpful as AGAINST on the same prompts? Its paired win rate on TASK, by a pairwise judge (cached)."""
+    from harness.cli.base import parse_sets
+    from harness.judges import get_judge
+    from leaderboards.pairwise import pair
+
+    j = get_judge(judge_name, **parse_sets(judge_sets))
+    j.check()
+    p = pair(_board(store, baseline, reference, max_unjudged), row, against, task, j)
+    judged = p.wins + p.ties + p.losses
+    out.print(f"{row} vs {against} on {task} ({j.identity()}): {judged} pairs judged in both orders, "
+              f"{p.wins} won, {p.ties} tied, {p.losses} lost; {p.unjudged} unjudged (dropped)", soft_wrap=True)
+    turns = "; ".join(f"turn {t}: {e if e else 'n/a'}" for t, e in p.by_turn.items()) if len(p.by_turn) > 1 else ""
+    out.print(f"win rate of {row} (a tie counts half) [95% CI]: {p.win_rate if p.win_rate else 'n/a (nothing judged)'}"
+              + (f"; {turns}" if turns else ""), soft_wrap=True)
+
+
 @cli.command()
 @click.option("--store", type=click.Path(file_okay=False, exists=True), help="A pilot run's results store.")
 @click.option("--spec", "spec_name", help="A spec (file or preset): the design to check, without a pilot.")

@@ -31,7 +31,9 @@ class Item:
     around it (HarmBench's behaviour without its context, StrongREJECT's forbidden prompt without a
     jailbreak wrapper; None: the prompt itself), ``context`` HarmBench's context string,
     ``reference`` a reference answer, ``category`` the source's category, ``history`` the earlier turns of a
-    conversation (user, assistant, user, ...; the prompt is the last user turn, the response its answer).
+    conversation (user, assistant, user, ...; the prompt is the last user turn, the response its answer), ``rival``
+    another assistant's answers in the same conversation, for a judge that compares two (its answer to the prompt
+    last, after its answers to the earlier user turns).
     """
 
     prompt: str
@@ -42,6 +44,7 @@ class Item:
     reference: Optional[str] = None
     category: Optional[str] = None
     history: Optional[tuple[str, ...]] = None
+    rival: Optional[tuple[str, ...]] = None
 
     @property
     def plain_request(self) -> str:

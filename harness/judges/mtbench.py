@@ -106,22 +106,24 @@ class MTBenchJudge(ProtocolJudge):
     def render(self, item: Item) -> list[dict]:
         name = self.prompt_name(item)
         template = json.loads(self.templates()[name])
-        refs: dict[str, str] = {}
-        if "math" in name:
-            q = _questions().get(item.history[0] if item.history else item.prompt)
-            found = _references(self.config.references).get(q["question_id"]) if q else None
-            if found is None and not item.history and item.reference:
-                found = (item.reference,)  # a question outside MT-Bench with its own reference answer
-            if found is None:
-                raise AlignboardError(f"no {self.config.references} reference answer for a {self._category(item)} "
-                                      "question; MT-Bench grades that category against one")
-            refs = {"ref_answer_1": found[0], **({"ref_answer_2": found[1]} if item.history else {})}
+        refs = self._refs(item) if "math" in name else {}
         if item.history:
             user = template["prompt_template"].format(question_1=item.history[0], answer_1=item.history[1],
                                                       question_2=item.prompt, answer_2=item.response, **refs)
         else:
             user = template["prompt_template"].format(question=item.prompt, answer=item.response, **refs)
         return [{"role": "system", "content": template["system_prompt"]}, {"role": "user", "content": user}]
+
+    def _refs(self, item: Item) -> dict[str, str]:
+        """The reference answers a reference-guided prompt shows: the turn's, and turn 1's before it."""
+        q = _questions().get(item.history[0] if item.history else item.prompt)
+        found = _references(self.config.references).get(q["question_id"]) if q else None
+        if found is None and not item.history and item.reference:
+            found = (item.reference,)  # a question outside MT-Bench with its own reference answer
+        if found is None:
+            raise AlignboardError(f"no {self.config.references} reference answer for a {self._category(item)} "
+                                  "question; MT-Bench grades that category against one")
+        return {"ref_answer_1": found[0], **({"ref_answer_2": found[1]} if item.history else {})}
 
     def judge_batch(self, items: Sequence[Item]) -> list[Judgment]:
         rendered: list[Optional[list[dict]]] = []
@@ -148,3 +150,89 @@ def _judgment(text: str) -> Judgment:
     if rating is None:
         return Judgment(parsed=False, raw=text[:500])
     return Judgment(helpful_score=rating, protocol_score=rating, raw=text[:2000])
+
+
+PAIRS = ("pair-v2", "pair-math-v1", "pair-v2-multi-turn", "pair-math-v1-multi-turn")
+
+
+@register_judge("mtbench_pair")
+class MTBenchPairJudge(MTBenchJudge):
+    """FastChat's MT-Bench pairwise comparison of an answer with a rival's (``Item.rival``), in both orders.
+
+    As FastChat's ``play_a_match_pair`` plays a pair: game 1 shows the answer as assistant A and the rival as B, game
+    2 the other way round; each verdict is ``[[A]]``, ``[[B]]``, ``[[C]]`` (tie) or none (an error). As its
+    ``show_result.py`` scores it: a pair with an error in either game is dropped (counted as unparseable); a tie in
+    game 1, or two games that disagree, is a tie; else the winner of both. Per answer: 1 (it wins), 0.5 (tie), 0.
+    """
+
+    description = "MT-Bench pairwise comparison with a rival answer (FastChat pair-v2 prompts, both orders)"
+    protocol = "MT-Bench pairwise comparison (Zheng et al., NeurIPS 2023; FastChat llm_judge judge_prompts.jsonl)"
+    reads = ("history", "category", "rival")
+    metric = "win_rate"
+
+    def templates(self) -> dict[str, str]:
+        lines = {json.loads(line)["name"]: line for line in wheel_text(_ASSET, _DATA + "judge_prompts.jsonl")
+                 .splitlines() if line.strip()}
+        return {name: lines[name] for name in PAIRS}
+
+    def prompt_name(self, item: Item) -> str:
+        math = self._category(item) in common("NEED_REF_CATS")
+        return ("pair-math-v1" if math else "pair-v2") + ("-multi-turn" if item.history else "")
+
+    def render(self, item: Item, swap: bool = False) -> list[dict]:
+        """Game 1's messages (the answer as assistant A), or game 2's with ``swap``."""
+        if not item.rival or len(item.rival) != (2 if item.history else 1):
+            raise AlignboardError("a pairwise judgment needs the other assistant's answer to each turn "
+                                  "(Item.rival; in `judge prompt`: --rival TEXT)")
+        name = self.prompt_name(item)
+        template = json.loads(self.templates()[name])
+        refs = self._refs(item) if "math" in name else {}
+        mine = (item.history[1], item.response) if item.history else (item.response,)
+        a, b = (item.rival, mine) if swap else (mine, item.rival)
+        if item.history:
+            user = template["prompt_template"].format(question_1=item.history[0], question_2=item.prompt,
+                                                      answer_a_1=a[0], answer_b_1=b[0], answer_a_2=a[1],
+                                                      answer_b_2=b[1], **refs)
+        else:
+            user = template["prompt_template"].format(question=item.prompt, answer_a=a[0], answer_b=b[0], **refs)
+        return [{"role": "system", "content": template["system_prompt"]}, {"role": "user", "content": user}]
+
+    def judge_batch(self, items: Sequence[Item]) -> list[Judgment]:
+        games: list[Optional[list[dict]]] = []
+        for it in items:
+            try:
+                games += [self.render(it), self.render(it, swap=True)]
+            except AlignboardError:
+                games += [None, None]  # no reference answer: no verdict, never a guess
+        asked = [m for m in games if m is not None]
+        if self.config.backend == "local":
+            verdicts = iter(Judgment(raw=t) for t in self._chat_local(asked, self.config.max_tokens))
+        else:
+            verdicts = iter(self._on_endpoint(lambda messages, key: self.endpoint.chat(
+                self.config.model, messages, key, temperature=0, max_tokens=self.config.max_tokens), asked,
+                lambda text: Judgment(raw=text)))
+        played = [next(verdicts) if m is not None else None for m in games]
+        return [combine(played[i], played[i + 1]) for i in range(0, len(played), 2)]
+
+
+def winner(text: str) -> Optional[str]:
+    """A pairwise verdict as FastChat's ``run_judge_pair`` reads it: "A", "B", "tie", or None (its "error")."""
+    for mark, won in (("[[A]]", "A"), ("[[B]]", "B"), ("[[C]]", "tie")):
+        if mark in text:
+            return won
+    return None
+
+
+def combine(game1: Optional[Judgment], game2: Optional[Judgment]) -> Judgment:
+    """One answer's pairwise result from its two games (game 1: the answer was A; game 2: it was B)."""
+    if game1 is None or game2 is None:
+        return _unrated()
+    if game1.error or game2.error:
+        return Judgment(parsed=False, error=game1.error or game2.error)
+    first, second = winner(game1.raw or ""), winner(game2.raw or "")
+    raw = f"game 1 (answer as A): {first}; game 2 (answer as B): {second}\n{game1.raw[:900]}\n---\n{game2.raw[:900]}"
+    if first is None or second is None:
+        return Judgment(parsed=False, raw=raw)
+    first, second = {"A": "answer", "B": "rival"}.get(first, first), {"A": "rival", "B": "answer"}.get(second, second)
+    score = 0.5 if first == "tie" or first != second else float(first == "answer")
+    return Judgment(protocol_score=score, raw=raw)
