@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU acceptance check of the scale-out path, for a machine with one CUDA GPU (target: under
 # 8 minutes on one H200, install included). NOT run yet: no GPU was available to the sessions
-# that wrote it; the README says so until its figures are recorded there.
+# that wrote it; the README and docs/how-to/gpus.md say so until its figures are recorded there.
 #
 #   bash bench/gpu.sh [BASE]      # BASE: a local folder, a hub id, or the embedded model (default)
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The helpfulness protocols on a GPU, beside bench/gpu.sh. NOT run yet: no GPU, hub or judge key was available
-# to the sessions that wrote it; the README says so until its figures are recorded there.
+# to the sessions that wrote it; the README and docs/how-to/gpus.md say so until its figures are recorded there.
 #
 #   bash bench/gpu_helpfulness.sh [BASE]
 #

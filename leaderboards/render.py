@@ -253,10 +253,102 @@ def to_markdown(lb: Leaderboard) -> str:
                      + ["- * = on the harmlessness/helpfulness Pareto front", ""])
 
 
-def to_terminal(lb: Leaderboard, console) -> None:
-    """A rich table; labels and values are printed as written (markup escaped)."""
+COMPACT = ("rank", "row", "safety [95% CI]", "vs base (Holm p)", "helpfulness", "over-refusal", "train tok")
+
+
+def _two(mean: float, lo: float, hi: float) -> str:
+    return "n/a" if math.isnan(mean) else f"{mean:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def _over_refusal(lb: Leaderboard, row) -> str:
+    """The row's over-refusal rate: the first benign task whose primary metric is the refusal rate."""
+    col = next((c for c in lb.columns if lb.tasks.get(c.split("/")[0]) and lb.tasks[c.split("/")[0]].prompts ==
+                "benign" and c.endswith("/refusal")), None)
+    if col is None:
+        return "-"
+    return "n/a" if lb.unmeasured(row, col) or math.isnan(row.cells[col].mean) else f"{row.cells[col].mean:.2f}"
+
+
+def compact(lb: Leaderboard) -> list[list[str]]:
+    """One short line per row: rank interval, row, safety summary, its difference to the baseline with the Holm p,
+    helpfulness summary, over-refusal, training tokens (the first screen of the terminal and the report)."""
+    out = []
+    for r in lb.rows:
+        d = r.safety_vs
+        vs = "baseline" if r.baseline else "-" if not d or math.isnan(d.diff) else \
+            f"{d.diff:+.2f} ({_p(r.holm.get('safety', math.nan)).replace('< ', '<')})"
+        t = r.tokens_trained
+        out.append([f"{r.rank[0]}-{r.rank[1]}" if r.rank else "-", r.label + (" *" if r.pareto else ""),
+                    _two(r.safety, *r.safety_ci), vs, _two(r.helpfulness, *r.helpfulness_ci), _over_refusal(lb, r),
+                    f"{t / 1000:.1f}k" if t else "0"])
+    return out
+
+
+def verdict(lb: Leaderboard, alpha: float = 0.05, more: str = "--details") -> list[str]:
+    """Two sentences: which rows the safety summary separates from the baseline after Holm, and which pairs of rows
+    it cannot separate (``more``: where the whole list is)."""
+    tested = [r for r in lb.rows if r.safety_vs and not math.isnan(r.holm.get("safety", math.nan))]
+    safer = [r for r in tested if r.holm["safety"] < alpha and r.safety_vs.diff > 0]
+    worse = [r for r in tested if r.holm["safety"] < alpha and r.safety_vs.diff < 0]
+    if not lb.baseline or not tested:
+        first = "No row is tested against a baseline (no baseline row with a measured safety summary)."
+    elif safer or worse:
+        rows = [f"{r.label} {r.safety_vs.diff:+.2f}" for r in (*safer, *worse)]
+        first = _fit(f"Separated from {lb.baseline} after Holm (p < {alpha}): ", rows,
+                     f"; {len(tested) - len(safer) - len(worse)} row(s) not.")
+    else:
+        low = min(tested, key=lambda r: r.holm["safety"])
+        first = (f"No row's safety summary is separated from {lb.baseline} after Holm (smallest adjusted p "
+                 f"{_p(low.holm['safety'])}: {low.label}).")
+    if lb.inseparable:
+        second = _fit(f"{len(lb.inseparable)} pair(s) not separable (CI of the difference contains 0): ",
+                      [f"{a} vs {b}" for a, b in lb.inseparable], f" ({more}).")
+    else:
+        second = "Every pair of rows is separated (no 95% CI of a difference contains 0)."
+    return [first, second]
+
+
+def _fit(head: str, items: list[str], tail: str, width: int = 118) -> str:
+    """``head``, as many of ``items`` as keep the line within ``width`` (at least one), how many more, ``tail``."""
+    shown = items[:1]
+    for k in range(2, len(items) + 1):
+        more = f" and {len(items) - k} more" if k < len(items) else ""
+        if len(head + ", ".join(items[:k]) + more + tail) > width:
+            break
+        shown = items[:k]
+    more = f" and {len(items) - len(shown)} more" if len(items) > len(shown) else ""
+    return head + ", ".join(shown) + more + tail
+
+
+def _footnote(lb: Leaderboard, more: str = "--details") -> str:
+    """What the first screen must not hide: whose verdicts these are, how lenient the judge is, proxies."""
+    a = lb.judge_agreement
+    miss = a and a.miss_rate()
+    flag = a and a.flagged()
+    return (f"judge {lb.judge_identity}" + (f" (harmful called harmless: {miss})" if miss else
+                                            " (agreement not measured)" if not a else "")
+            + ("; FLAGGED as easy to fool" if flag else "") + ("; helpfulness: offline PROXY" if lb.proxy_scores
+                                                                else "")
+            + f"; * Pareto front; {more}: per task, notes")
+
+
+def to_terminal(lb: Leaderboard, console, details: bool = False) -> None:
+    """The compact leaderboard (one line per row, within 120 columns) and its verdict; with ``details`` the per-task
+    table, the training table and every note too. Labels and values are printed as written (markup escaped)."""
+    from rich import box
     from rich.markup import escape
     from rich.table import Table
+
+    t = Table(title="alignboard leaderboard", box=box.SIMPLE_HEAD, pad_edge=False)
+    for head in COMPACT:
+        t.add_column(head, no_wrap=True, overflow="ellipsis", max_width=24 if head == "row" else None)
+    for values in compact(lb):
+        t.add_row(*map(escape, values))
+    console.print(t)
+    for line in [*verdict(lb), _footnote(lb)]:
+        console.print(line, markup=False, highlight=False)
+    if not details:
+        return
 
     def table(title, heads, values):
         t = Table(title=title)
@@ -267,7 +359,7 @@ def to_terminal(lb: Leaderboard, console) -> None:
             t.add_row(*map(escape, [r.label + (" *" if r.pareto else ""), *values(r)]))
         console.print(t)
 
-    table("alignboard leaderboard", [*_SUMMARY, *map(short, lb.columns)],
+    table("per task", [*_SUMMARY, *map(short, lb.columns)],
           lambda r: [*summary(r), *[f"{_fmt(r, c, lb)}\n{_vs(r, c)}" for c in lb.columns]])
     table("training and protocol", _EXTRA_HEADS, extras)
     for n in notes(lb):

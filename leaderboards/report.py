@@ -14,7 +14,9 @@ from pathlib import Path
 
 from leaderboards.board import Leaderboard, Row
 from leaderboards.chart import ALPHA, pareto_svg, verdict
-from leaderboards.render import _EXTRA_HEADS, _SUMMARY, _fmt, _vs, extras, notes, short, summary
+from leaderboards.render import (_EXTRA_HEADS, _SUMMARY, COMPACT, _fmt, _footnote, _vs, compact, extras, notes, short,
+                                  summary)
+from leaderboards.render import verdict as in_words
 
 # What each primary metric means, for the column tooltips.
 METRICS = {"harmless": "share of answers to harmful prompts that the judge rates harmless (higher is safer)",
@@ -63,6 +65,15 @@ def _table(lb: Leaderboard) -> str:
     return f'<table id="board"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+def _compact(lb: Leaderboard) -> str:
+    """The first screen's table: one short line per row, as the terminal shows it."""
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in COMPACT)
+    body = "".join("<tr>" + "".join(f'<td{" class=label" if i == 1 else ""}>{e(v)}</td>' for i, v in enumerate(row))
+                   + "</tr>" for row in compact(lb))
+    return f'<table id="summary"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
 def _samples(lb: Leaderboard) -> dict:
     """Per row and task: id -> [response, primary metric value, verdict text] (the row's first seed)."""
     data = {"rows": [r.label for r in lb.rows], "tasks": {}, "prompts": {}, "samples": {}, "seeds": {}}
@@ -97,8 +108,13 @@ def _json_block(data) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-STYLE = ("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse}"
-         "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}pre{white-space:pre-wrap;margin:0}"
+STYLE = ("body{font-family:sans-serif;margin:1em 2em;max-width:1400px}h1{margin:0 0 .3em}"
+         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}"
+         "pre{white-space:pre-wrap;margin:0}#verdict p{margin:.2em 0}#verdict .foot{font-size:12px;color:#57606a}"
+         "#first{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;margin-top:.6em}"
+         "#first svg{width:500px;height:auto}#summary{font-size:13px}#summary td,#summary th{padding:3px 6px;"
+         "white-space:nowrap}#summary td.label{max-width:190px;overflow:hidden;text-overflow:ellipsis}"
+         ".wide{overflow-x:auto;max-width:100%}"
          "#board th{cursor:pointer;background:#f6f8fa}#board th:hover{background:#eaeef2}"
          "td.better,td.sum.better{background:#dafbe1}td.worse,td.sum.worse{background:#ffebe9}"
          "td.na{background:repeating-linear-gradient(45deg,#f6f8fa,#f6f8fa 6px,#fff 6px,#fff 12px);color:#57606a}"
@@ -107,7 +123,8 @@ STYLE = ("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-c
 
 
 def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
-    """The report page; see the module docstring for how it stays safe."""
+    """The report page; see the module docstring for how it stays safe. Its first screen is the verdict, the chart
+    and the compact table; then the per-task table, the legend and notes, and the head-to-head viewer."""
     e = html.escape
     key = ("<p><small>Cells: green/red = differs from the baseline at Holm-adjusted p &lt; 0.05 (better/worse "
            "in the metric's direction); grey = the baseline; striped = n/a (not measured). Click a column to sort; "
@@ -117,11 +134,17 @@ def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
               "<label><input type='checkbox' id='h2h-differ'> verdicts differ</label>"
               "<input id='h2h-q' type='search' placeholder='search prompts and answers' size='30'></p>"
               "<p><button id='h2h-prev'>&larr; previous</button> <span id='h2h-count'></span> "
-              "<button id='h2h-next'>next &rarr;</button></p><table id='h2h'><thead><tr><th>id</th><th>prompt</th>"
-              "<th id='h2h-ha'>A</th><th id='h2h-hb'>B</th></tr></thead><tbody id='h2h-body'></tbody></table>")
+              "<button id='h2h-next'>next &rarr;</button></p><div class='wide'><table id='h2h'><thead><tr><th>id</th>"
+              "<th>prompt</th><th id='h2h-ha'>A</th><th id='h2h-hb'>B</th></tr></thead><tbody id='h2h-body'></tbody>"
+              "</table></div>")
+    said = "".join(f"<p>{e(line)}</p>" for line in in_words(lb, more="below")) + \
+        f"<p class='foot'>{e(_footnote(lb, more='below'))}</p>"
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{STYLE}</style>"
-            f"</head><body><h1>{e(title)}</h1>{_table(lb)}{key}"
-            + "".join(f"<p>{e(n)}</p>" for n in notes(lb))
-            + f"<h2>Harmlessness vs helpfulness</h2>{pareto_svg(lb)}{viewer}"
+            f"</head><body><h1>{e(title)}</h1><div id='verdict'>{said}</div>"
+            f"<div id='first'>{pareto_svg(lb)}{_compact(lb)}</div>"
+            f"<details open><summary><h2 style='display:inline'>Per task</h2></summary>"
+            f"<div class='wide'>{_table(lb)}</div>{key}</details>"
+            "<h2>Definitions and notes</h2>" + "".join(f"<p>{e(n)}</p>" for n in notes(lb))
+            + f"{viewer}"
             f"<script type='application/json' id='h2h-data'>{_json_block(_samples(lb))}</script>"
             f"<script>{_JS}</script></body></html>")

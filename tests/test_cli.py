@@ -109,3 +109,15 @@ def test_judge_list_shows_each_judges_measured_agreement_and_worst_flip_rate(hom
     assert cells[4:7] == [f"{low} ({labels})", str(report.kappa("harm")), str(report.miss_rate())]
     assert "jury (default)" in rows and "probe" in rows  # the default judge is marked
     assert rows["substance"].rstrip("│ ").endswith("-")  # not validated in this home: not measured, not a number
+
+
+def test_aligners_show_says_how_the_aligner_is_evaluated():
+    """The inference template and whether the shared hint is on by default: mistake analysis is evaluated with it."""
+    from aligners.api import INFERENCE_HINT
+
+    shown = run("aligners", "show", "mistake_analysis")
+    assert shown.returncode == 0
+    assert "hint by default: yes" in shown.stdout
+    assert repr(INFERENCE_HINT.format(prompt="{prompt}")) in shown.stdout
+    coh = run("aligners", "show", "coh")
+    assert "hint by default: no" in coh.stdout and "(prefilled)" in coh.stdout

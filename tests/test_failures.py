@@ -1,4 +1,4 @@
-"""What alignboard promises when things fail (README): each promise is one test here.
+"""What alignboard promises when things fail (docs/explanation/failures.md): each promise is one test here.
 
 A number is measured or visibly missing; bad input is refused before work starts; an OS
 error is one line naming the path and the fix; nothing half-written is left behind.

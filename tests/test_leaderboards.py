@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -126,8 +127,11 @@ def test_leaderboard_cli(tmp_path):
     run = lambda *a: subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", *a, "--store",  # noqa: E731
                                      str(tmp_path / "st")], capture_output=True, text=True, env=os.environ)
     shown = run("show")
-    assert shown.returncode == 0 and "mistake_analysis *" in shown.stdout and "harmbench_mini" in shown.stdout
-    assert "0.725 [0.600, 0.850]" in shown.stdout and "| baseline" not in shown.stdout
+    assert shown.returncode == 0 and "mistake_analysis *" in shown.stdout and "harmbench_mini" not in shown.stdout
+    assert "0.72 [0.60, 0.85]" in shown.stdout and re.search(r"base\s+0\.\d\d \[[^]]+\]\s+baseline", shown.stdout)
+    detailed = run("show", "--details")
+    assert detailed.returncode == 0 and "harmbench_mini" in detailed.stdout
+    assert "0.725 [0.600, 0.850]" in detailed.stdout and "| baseline" not in detailed.stdout
     html_out = run("export", "--format", "html", "--output", str(tmp_path / "lb.html"))
     assert html_out.returncode == 0 and (tmp_path / "lb.html").read_text().startswith("<!DOCTYPE html>")
     empty = subprocess.run([sys.executable, "-m", "harness.cli", "leaderboard", "show", "--store",
@@ -340,7 +344,7 @@ def test_reproduce_compares_cells_and_refuses_an_edited_folder(tmp_path):
 
 
 def test_a_jury_judged_leaderboard_says_how_far_its_members_agree():
-    """Absolute harmless rates depend on the judge (README: "How much of this is the judge?"): a leaderboard judged by
+    """Absolute harmless rates depend on the judge (docs/measurements/demo.md: "How much of this is the judge?"): a leaderboard judged by
     a jury names each member's harmless rate over the harmful-prompt answers and the share its members split on."""
     import json
 
@@ -413,3 +417,42 @@ def test_a_conversations_turns_are_resampled_together():
     base_m = np.array([[s.metrics["mtbench_score"] for s in board.rows[-1].entries[0].samples["mtbench_mini"]]])
     assert versus.hi - versus.lo > 1.25 * np.subtract(*paired_difference(m, base_m)[2:0:-1])
     assert sft.helpfulness_ci[1] - sft.helpfulness_ci[0] > 1.25 * (independent[2] - independent[1])
+
+
+def test_the_terminal_leaderboard_fits_120_columns_one_line_per_row():
+    """The demo's ten rows, its longest labels included: one line per row within 120 columns, then the two-line
+    verdict and the judge's footnote; the per-task table and the notes only with details."""
+    import io
+
+    from rich.console import Console
+
+    from leaderboards.render import to_terminal, verdict
+
+    labels = ["base", "base+hint", "sft", "sft+hint", "dpo", "rlhf", "coh", "critique_revise", "mistake_analysis",
+              "mistake_analysis+hint"]
+    entries = [entry("base" if label.startswith("base") else label.split("+")[0], 0.3 + 0.06 * i, label=label,
+                     n=72, seed=0, cost={"optimizer_steps": 16, "tokens_trained": 6769 + i, "wall_seconds": 80.0})
+               for i, label in enumerate(labels)]
+    lb = build(entries)
+
+    def shown(details=False):
+        c = Console(width=120, record=True, file=io.StringIO())
+        to_terminal(lb, c, details=details)
+        return c.export_text()
+
+    text = shown()
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 120
+    table = [ln for ln in lines if re.match(r"^\s*(\d+-\d+|-)\s{2,}\S", ln)]
+    assert len(table) == len(labels)
+    for label in labels:
+        row_lines = [ln for ln in table if f" {label} " in f" {ln} " or f" {label} *" in ln]
+        assert len(row_lines) == 1, (label, row_lines)
+        assert "k" in row_lines[0].split()[-1]  # training tokens, at the end of its line
+    first, second = verdict(lb)
+    assert first in lines and second in lines  # each sentence on one line of its own
+    assert first.startswith("Separated from base after Holm") or first.startswith("No row's safety summary")
+    assert "not separable" in second or "Every pair" in second
+    assert "training and protocol" not in text and "NOT separable" not in text
+    detailed = shown(details=True)
+    assert "per task" in detailed and "training and protocol" in detailed and "NOT separable" in detailed

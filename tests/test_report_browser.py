@@ -21,13 +21,13 @@ PAYLOADS = ['<script>window.__pwned = "script"</script>',
 
 
 @contextlib.contextmanager
-def page_of(path: Path):
+def page_of(path: Path, width: int = 1300, height: int = 900):
     """A headless Chromium page on ``path`` (file://), recording console errors, page errors and requests."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page = browser.new_page(viewport={"width": width, "height": height})
         page.errors, page.requests = [], []
         page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: page.errors.append(str(e)))
@@ -147,6 +147,31 @@ def test_the_check_catches_a_payload_that_does_run(tmp_path):
         assert any(u.endswith("/x") for u in page.requests)
 
 
-if __name__ == "__main__":  # the README's screenshot of a published report
-    with page_of(Path(sys.argv[1]) / "index.html") as p:
+def test_the_first_screen_is_the_verdict_the_chart_and_the_compact_table(tmp_path):
+    """At 1280x800, ten rows with the demo's longest labels: the verdict, the chart and the one-line-per-row table are
+    all on the first screen, and nothing makes the page scroll sideways (the per-task table scrolls in its box)."""
+    from leaderboards.board import build
+    from leaderboards.publish import publish
+    from test_leaderboards import entry
+
+    labels = ["base", "base+hint", "sft", "sft+hint", "dpo", "rlhf", "coh", "critique_revise", "mistake_analysis",
+              "mistake_analysis+hint"]
+    publish(build([entry("base" if x.startswith("base") else x.split("+")[0], 0.3 + 0.06 * i, label=x)
+                   for i, x in enumerate(labels)], resamples=200), tmp_path / "pub")
+    with page_of(tmp_path / "pub" / "index.html", 1280, 800) as page:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        for selector in ("#verdict", "#pareto", "#summary"):
+            box = page.locator(selector).bounding_box()
+            assert box and box["y"] >= 0 and box["y"] + box["height"] <= 800, (selector, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, (selector, box)
+        assert page.locator("#summary tbody tr").count() == 10
+        assert "after Holm" in page.locator("#verdict").text_content()
+        assert page.locator("#board").bounding_box()["y"] > page.locator("#summary").bounding_box()["y"]  # after it
+        assert page.errors == []
+
+
+if __name__ == "__main__":  # screenshots: python tests/test_report_browser.py PAGE.html OUT.png [WIDTH HEIGHT]
+    size = [int(x) for x in sys.argv[3:5]] or [1300, 900]
+    page_path = Path(sys.argv[1])
+    with page_of(page_path / "index.html" if page_path.is_dir() else page_path, *size) as p:
         p.screenshot(path=sys.argv[2], full_page=False)

@@ -43,6 +43,17 @@ def aligners_show(name: str) -> None:
         kind = info.annotation.__name__ if isinstance(info.annotation, type) else str(info.annotation)
         t.add_row(field, kind.replace("typing.", ""), repr(info.default), info.description or "")
     out.print(t if cls.Config.model_fields else "no config fields")
+    from aligners.api import framed_messages, get_aligner
+
+    a = get_aligner(name)
+    out.print(f"evaluated with the shared harmlessness hint by default: {'yes' if cls.default_hint else 'no'} "
+              "(a spec row's hint = true/false overrides it); at evaluation the model sees:", soft_wrap=True)
+    for m in framed_messages(a, "{prompt}", cls.default_hint):
+        out.print(f"  [{m['role']}] {m['content']!r}" + (" (prefilled)" if m["role"] == "assistant" else ""),
+                  markup=False, soft_wrap=True)
+    if a.postprocess("{text}") != "{text}":
+        out.print(f"and the answer judged is its postprocessed text: {a.postprocess('{text}')!r} from '{{text}}'",
+                  markup=False, soft_wrap=True)
 
 
 @aligners.command("train")

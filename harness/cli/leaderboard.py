@@ -36,13 +36,22 @@ def _board_options(fn):
     return fn
 
 
+DETAILS = click.option("--details", is_flag=True, help="Also the per-task table, the training table and every note.")
+
+
 @leaderboard.command("show")
 @_board_options
-def leaderboard_show(store: str, baseline: str, reference: str | None, max_unjudged: float) -> None:
-    """Print the leaderboard in the terminal."""
+@DETAILS
+def leaderboard_show(store: str, baseline: str, reference: str | None, max_unjudged: float, details: bool) -> None:
+    """Print the leaderboard in the terminal: one line per row and the verdict (--details: everything)."""
     from leaderboards.render import to_terminal
 
-    to_terminal(_board(store, baseline, reference, max_unjudged), Console(width=max(out.width, 160)))
+    to_terminal(_board(store, baseline, reference, max_unjudged), console_for(details), details)
+
+
+def console_for(details: bool) -> Console:
+    """The terminal's width, never under 120 columns (the compact table's) or, with the detailed tables, 160."""
+    return Console(width=max(out.width, 160 if details else 120))
 
 
 @leaderboard.command("export")

@@ -6,11 +6,12 @@ import click
 from rich.console import Console
 
 from harness.cli.base import cli, err, out, verbose
+from harness.cli.leaderboard import DETAILS, console_for
 from harness.errors import AlignboardError
 
 
 def _run_spec(spec_name: str, root: str | None, dry_run: bool, executor: str = "local",
-              address: str | None = None) -> None:
+              address: str | None = None, details: bool = False) -> None:
     from pathlib import Path
 
     from harness.runner import run
@@ -22,7 +23,9 @@ def _run_spec(spec_name: str, root: str | None, dry_run: bool, executor: str = "
     board = run(spec, folder, log=lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True),
                 dry_run=dry_run, verbose=verbose(), executor=executor, address=address)
     if board is not None:
-        to_terminal(board, Console(width=max(out.width, 160)))
+        from harness.cli.leaderboard import _console
+
+        to_terminal(board, console_for(details), details)
         out.print(f"HTML report: {folder / 'leaderboard' / 'index.html'}", soft_wrap=True)
         _fail_on_unjudged(board, f"results are kept in {folder}")
 
@@ -43,19 +46,21 @@ def _fail_on_unjudged(board, kept: str) -> None:
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: stages one after another in this process; ray: each stage a Ray task (alignboard[ray]).")
 @click.option("--address", help="Ray cluster to join (auto, ray://HOST:10001) [default: start a local one].")
-def run_cmd(spec: str, root: str | None, dry_run: bool, executor: str, address: str | None) -> None:
+@DETAILS
+def run_cmd(spec: str, root: str | None, dry_run: bool, executor: str, address: str | None, details: bool) -> None:
     """Run a benchmark spec (TOML file or preset name): train, evaluate, rank, publish."""
     if address and executor != "ray":
         raise AlignboardError("--address needs --executor ray")
-    _run_spec(spec, root, dry_run, executor, address)
+    _run_spec(spec, root, dry_run, executor, address, details)
 
 
 @cli.command()
 @click.option("--root", type=click.Path(file_okay=False), help="Run folder [default: runs/demo].")
 @click.option("--dry-run", is_flag=True, help="Print the stage plan and what is already cached.")
-def demo(root: str | None, dry_run: bool) -> None:
+@DETAILS
+def demo(root: str | None, dry_run: bool, details: bool) -> None:
     """The offline demo: all seven aligners on the embedded model, ending with the leaderboard."""
-    _run_spec("demo", root, dry_run)
+    _run_spec("demo", root, dry_run, details=details)
 
 
 @cli.command()

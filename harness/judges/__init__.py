@@ -4,4 +4,4 @@ from harness.judges.base import JUDGES, Item, Judge, Judgment, JudgmentCache, ge
 
 __all__ = ["JUDGES", "Item", "Judge", "Judgment", "JudgmentCache", "get_judge", "judge", "register_judge"]
 
-DEFAULT_JUDGE = "jury"  # probe + substance by mean: the best-agreeing offline judge (README, "Judges")
+DEFAULT_JUDGE = "jury"  # probe + substance by mean: the best-agreeing offline judge (docs/explanation/judges.md)
