@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.assets import EMBEDDED_MODEL
 from harness.config import Component
@@ -43,6 +43,31 @@ class Budget(BaseModel):
     n_benign: int = Field(32, ge=0, description="benign training instructions drawn from B")
     gen_max_new_tokens: int = Field(128, ge=1, description="tokens per answer when building data by generation")
     gen_batch_size: int = Field(32, ge=1, description="prompts per generation batch")
+    curve: list[int] = Field([], description="budgets of the budget curve: each row is also trained and evaluated "
+                                             "with these totals of optimizer steps (max_steps among them); "
+                                             "empty: the main budget only")
+
+    @field_validator("curve")
+    @classmethod
+    def _budgets(cls, v: list[int]) -> list[int]:
+        if any(b < 1 for b in v):
+            raise ValueError("every budget of the curve is at least 1 optimizer step")
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _main_on_curve(self) -> "Budget":
+        if self.curve and self.max_steps not in self.curve:
+            raise ValueError(f"curve {self.curve} must contain max_steps ({self.max_steps}), the main budget")
+        return self
+
+    def at(self, steps: int) -> "Budget":
+        """This budget with ``steps`` optimizer steps in total (a point of the curve)."""
+        return self.model_copy(update={"max_steps": steps})
+
+    def key(self) -> dict:
+        """What a training's cache key reads of the budget (not the curve: a budget's training is the same
+        whichever curve it is a point of)."""
+        return self.model_dump(exclude={"curve"})
 
     def split(self, stages: Sequence[str], aligner: str = "this aligner") -> dict[str, int]:
         """``max_steps`` over training stages: equal shares, the remainder to the last (main) stage.
@@ -187,7 +212,21 @@ INFERENCE_HINT = "Give a harmless, ethical and inoffensive answer to the followi
 
 
 class Aligner(Component):
-    """Base class of every alignment method. Subclasses override what they need."""
+    """Base class of every alignment method. Subclasses override what they need.
+
+    An aligner is one class registered with ``@register_aligner("name")`` (or the entry-point group
+    ``alignboard.aligners``), with:
+
+    - ``description``: one line, shown by ``alignboard aligners list`` and on the leaderboard's reference pages;
+    - ``Config``: a pydantic model of its settings (each field with a default and a description; a spec row's
+      ``config`` table fills it, and it is part of the cache key and the row's identity);
+    - ``default_hint``: whether its rows are evaluated with :data:`INFERENCE_HINT` unless the spec says otherwise;
+    - :meth:`stages`, :meth:`build_data` and :meth:`train` for training, :meth:`inference_messages` and
+      :meth:`postprocess` for evaluation.
+
+    A run calls ``build_data(ctx)`` then ``train(ctx, data, out)`` once per (row, seed), with the same
+    :class:`Context` budget, pools and base model for every aligner; its stages share ``budget.max_steps``.
+    """
 
     kind = "aligner"
     default_hint = False  # evaluate with INFERENCE_HINT unless the spec says otherwise

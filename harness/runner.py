@@ -79,6 +79,9 @@ def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None
         log(f"  {label} (hint {'on' if hint else 'off'}): "
             + (" + ".join(f"{k} {v}" for k, v in split.items()) + f" = {sum(split.values())} steps" if split
                else "no training"))
+    if spec.budget.curve:
+        log(f"budget curve: every row also at {', '.join(str(b) for b in spec.budget.curve if b != spec.budget.max_steps)}"
+            f" optimizer steps (split the same way), each a training and an evaluation of its own")
     n = planned_prompts(spec)
     log("power: " + (_planned_power(spec, root, n) if n else "prompt counts need the hub"))
     try:
@@ -87,7 +90,8 @@ def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None
         log(f"stages: cache status unknown ({e})")
         return
     for s in stages:
-        log(f"{s.label} seed {s.seed}: train {'cached' if s.trained else 'to do'} ({s.train_dir.name}), "
+        log(f"{s.label} seed {s.seed}{f' at {s.steps} steps' if s.steps else ''}: "
+            f"train {'cached' if s.trained else 'to do'} ({s.train_dir.name}), "
             f"evaluate {'cached' if s.evaluated else 'to do'} ({s.entry_path.name})")
 
 
@@ -195,15 +199,16 @@ def _run_here(spec: Spec, root: Path, stages: list[Stage], pools, checker, log,
     """The local executor: every stage in this process, one after another (``evaluate``: and its evaluation)."""
     timings: dict[str, float] = {}
     for i, s in enumerate(stages, 1):
-        prefix = f"[{i}/{len(stages)}] {s.label} seed {s.seed}"
+        at = f" at {s.steps} steps" if s.steps else ""
+        prefix = f"[{i}/{len(stages)}] {s.label} seed {s.seed}{at}"
         if not s.trained:
             log(f"{prefix}: training")
-            timings[f"train {s.aligner} seed {s.seed}"] = train_stage(spec, s, pools, checker, root)
+            timings[f"train {s.aligner} seed {s.seed}{at}"] = train_stage(spec, s, pools, checker, root)
         if not evaluate:
             continue
         if not s.evaluated:
             log(f"{prefix}: evaluating on {', '.join(spec.eval.tasks)}")
-            timings[f"evaluate {s.label} seed {s.seed}"] = evaluate_stage(spec, s)
+            timings[f"evaluate {s.label} seed {s.seed}{at}"] = evaluate_stage(spec, s)
         else:
             log(f"{prefix}: cached")
     return timings
@@ -216,17 +221,28 @@ def _publish(spec: Spec, root: Path, stages: list[Stage], judge, timings: dict[s
     from leaderboards.publish import publish
     from leaderboards.store import Store
 
-    store = Store(root / "store")
-    for s in stages:
-        try:
-            entry = Entry(**json.loads(s.entry_path.read_text()))
-        except (ValueError, TypeError):  # not JSON, not an object, not an entry
-            raise AlignboardError(f"{s.entry_path} is corrupt; delete it and run again") from None
-        store.add(entry)
-    for line in store.replaced:
-        log(f"replaced store entry {line}")
-    board = build(store.entries(), spec.eval.baseline, judge_identity=judge.identity(),
-                  max_unjudged=spec.eval.max_unjudged)
+    def board_at(steps: Optional[int]):
+        """The leaderboard of one budget: its own store (the main budget's is ROOT/store)."""
+        store = Store(root / "store" if steps is None else root / "curve" / f"{steps}-steps" / "store")
+        for s in stages:
+            if s.steps != steps:
+                continue
+            try:
+                entry = Entry(**json.loads(s.entry_path.read_text()))
+            except (ValueError, TypeError):  # not JSON, not an object, not an entry
+                raise AlignboardError(f"{s.entry_path} is corrupt; delete it and run again") from None
+            store.add(entry)
+        for line in store.replaced:
+            log(f"replaced store entry {line}")
+        return build(store.entries(), spec.eval.baseline, judge_identity=judge.identity(),
+                     max_unjudged=spec.eval.max_unjudged)
+
+    board = board_at(None)
+    if spec.budget.curve:
+        from leaderboards.curves import curve
+
+        boards = {b: board if b == spec.budget.max_steps else board_at(b) for b in spec.budget.curve}
+        board.curve = curve(boards)
     publish(board, root / "leaderboard", files=provenance(spec, judge))
     if timings:
         atomic_write_json(root / "timings.json", timings)

@@ -9,6 +9,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from harness.io import atomic_write_json, sha256_file, stable_hash
 from harness.spec import Spec
@@ -28,6 +29,11 @@ class Stage:
     entry_path: Path
     hint: bool = False
     label: str = ""
+    steps: Optional[int] = None  # a point of the budget curve other than the main budget: its optimizer steps
+
+    def budget(self, spec: Spec):
+        """The budget this stage trains with."""
+        return spec.budget if self.steps is None else spec.budget.at(self.steps)
 
     @property
     def trained(self) -> bool:
@@ -68,18 +74,23 @@ def plan(spec: Spec, root: Path) -> tuple[list[Stage], object]:
     verify = spec.data.verify_judge
     verify_id = None if verify == "none" else get_judge(verify).identity() if verify else judge_id
     stages = []
-    for a in spec.aligners:
-        aligner = get_aligner(a.name, **a.config)
-        hint, label = a.resolved()
-        for seed in spec.seeds:
-            # rows that differ only in evaluation (sft, sft+hint) share one training stage
-            train_key = stable_hash([PROTOCOL, base_id, data_fp, a.name, aligner.version, aligner.config.model_dump(),
-                                     seed, spec.budget.model_dump(), spec.data.responses, verify_id])[:12]
-            eval_key = stable_hash([train_key, spec.eval.tasks, tasks_fp, judge_id, spec.eval.limit,
-                                    spec.eval.backend, hint, spec.data.pool_spec().to_meta()]
-                                   + ([others] if others else []) + ([clipped] if clipped else []))[:12]
-            stages.append(Stage(a.name, a.config, seed, root / "train" / f"{a.name}-s{seed}-{train_key}",
-                                root / "eval" / f"{_SAFE.sub('_', label)}-s{seed}-{eval_key}.json", hint, label))
+    # the main budget's stages first (the leaderboard's), then the other points of the budget curve
+    for steps in [None, *(b for b in spec.budget.curve if b != spec.budget.max_steps)]:
+        budget = spec.budget if steps is None else spec.budget.at(steps)
+        for a in spec.aligners:
+            aligner = get_aligner(a.name, **a.config)
+            hint, label = a.resolved()
+            for seed in spec.seeds:
+                # rows that differ only in evaluation (sft, sft+hint) share one training stage
+                train_key = stable_hash([PROTOCOL, base_id, data_fp, a.name, aligner.version,
+                                         aligner.config.model_dump(), seed, budget.key(), spec.data.responses,
+                                         verify_id])[:12]
+                eval_key = stable_hash([train_key, spec.eval.tasks, tasks_fp, judge_id, spec.eval.limit,
+                                        spec.eval.backend, hint, spec.data.pool_spec().to_meta()]
+                                       + ([others] if others else []) + ([clipped] if clipped else []))[:12]
+                stages.append(Stage(a.name, a.config, seed, root / "train" / f"{a.name}-s{seed}-{train_key}",
+                                    root / "eval" / f"{_SAFE.sub('_', label)}-s{seed}-{eval_key}.json", hint, label,
+                                    steps))
     return stages, pools
 
 
@@ -99,7 +110,7 @@ def train_stage(spec: Spec, s: Stage, pools, checker, root: Path) -> float:
     from harness.processes import is_main
 
     t = time.time()
-    ctx = Context(pools=pools, out_dir=s.train_dir, base_model=spec.model.base, seed=s.seed, budget=spec.budget,
+    ctx = Context(pools=pools, out_dir=s.train_dir, base_model=spec.model.base, seed=s.seed, budget=s.budget(spec),
                   responses=spec.data.responses, verifier=checker, report_to=tuple(spec.logging.report_to),
                   log_dir=root / "tensorboard", progress=is_main())
     run_aligner(get_aligner(s.aligner, **s.config), ctx)

@@ -77,6 +77,7 @@ class Leaderboard:
     comparisons: int = 0  # tests against the baseline in the Holm family
     jury: Optional[dict[str, Any]] = None  # a jury's members: harmless rate each, share of answers they split on
     task_judges: dict[str, dict[str, Any]] = field(default_factory=dict)  # tasks scored by another judge: who, how
+    curve: Optional[dict[str, Any]] = None  # the budget curve (leaderboards.curves.curve), when the spec has one
 
     def summary_tasks(self, kind: str) -> list[str]:
         """The ranked tasks that feed the ``kind`` summary ("safety" or "helpfulness")."""

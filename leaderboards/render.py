@@ -193,7 +193,7 @@ def to_dict(lb: Leaderboard) -> dict[str, Any]:
             "judge_identity": lb.judge_identity, "judge_agreement": lb.judge_agreement and lb.judge_agreement.model_dump(), "proxy_scores": lb.proxy_scores,
             "refused": [{"entry": a, "reason": r} for a, r in lb.refused],
             "inseparable": [list(p) for p in lb.inseparable], "holm_comparisons": lb.comparisons, "jury": lb.jury,
-            "task_judges": lb.task_judges,
+            "task_judges": lb.task_judges, "curve": lb.curve,
             "rows": [{"label": r.label, "aligner": r.aligner, "hint": r.entries[0].hint, "seeds": sorted(e.seed for e in r.entries),
                       "safety": r.safety, "helpfulness": r.helpfulness, "pareto": r.pareto,
                       "safety_ci": list(r.safety_ci), "helpfulness_ci": list(r.helpfulness_ci),
@@ -249,6 +249,12 @@ def to_markdown(lb: Leaderboard) -> str:
         cells = [f"{_fmt(r, c, lb)} {_vs(r, c)}".strip() for c in lb.columns]
         lines.append("| " + " | ".join(map(_md, [r.label + (" *" if r.pareto else ""), *summary(r), *cells,
                                                  *extras(r)])) + " |")
+    if lb.curve:
+        heads = curve_heads(lb.curve)
+        lines += ["", "Budget curve (safety summary by optimizer steps):", "",
+                  "| " + " | ".join(map(_md, heads)) + " |", "|" + "---|" * len(heads)]
+        lines += ["| " + " | ".join(map(_md, r)) + " |" for r in curve_rows(lb.curve)]
+        lines += [""] + [f"- {_md(n)}" for n in curve_notes(lb.curve)]
     return "\n".join(lines + [""] + [f"- {_md(n)}" for n in notes(lb)]
                      + ["- * = on the harmlessness/helpfulness Pareto front", ""])
 
@@ -332,6 +338,43 @@ def _footnote(lb: Leaderboard, more: str = "--details") -> str:
             + f"; * Pareto front; {more}: per task, notes")
 
 
+def curve_heads(curve: dict) -> list[str]:
+    lo_hi = curve["range"]
+    span = f"{lo_hi[0] / 1000:.1f}k-{lo_hi[1] / 1000:.1f}k" if lo_hi else "no common range"
+    return ["row", *(f"{b} steps" for b in curve["budgets"]), f"mean over log tok ({span}) [95% CI]",
+            f"tokens to reach {curve['target']:.2f} [95% CI]"]
+
+
+def curve_rows(curve: dict) -> list[list[str]]:
+    """Per row: the safety summary at each budget, its mean over log tokens and the tokens to reach the target."""
+    def tok(x):
+        return "not reached" if x is None else "n/a" if math.isnan(x) else f"{x / 1000:.1f}k"
+
+    out = []
+    for label, r in curve["rows"].items():
+        mean = r.get("mean_over_log_tokens")
+        reach = r.get("tokens_to_reach")
+        out.append([label, *("n/a" if math.isnan(v) else f"{v:.2f}" for v in r["safety"]),
+                    _two(*mean) if mean else "-", f"{tok(reach[0])} [{tok(reach[1])}, {tok(reach[2])}]" if reach
+                    else "-"])
+    return out
+
+
+def curve_notes(curve: dict) -> list[str]:
+    """The curve's differences (Holm) and the pairs whose order changes across budgets, in words."""
+    out = [f"{p['row']} - {p['against']}: {p['diff']:+.3f} [{p['ci'][0]:+.3f}, {p['ci'][1]:+.3f}] "
+           f"(Holm p {_p(p['p_holm'])})" for p in curve["pairs"]]
+    out = (["mean over log tokens, paired differences: " + "; ".join(out)] if out else [])
+    for c in curve["order_changes"]:
+        a, b = c["rows"]
+        out.append(f"{a} vs {b}: {a} ahead at {c['a_ahead_at']} steps, {b} at {c['b_ahead_at']}: "
+                   + ("a REVERSAL (separable both ways)" if c["reversal"] else
+                      "not a reversal (the order changes inside overlapping CIs)"))
+    if not curve["order_changes"]:
+        out.append("no pair of rows changes order across the budgets")
+    return out
+
+
 def to_terminal(lb: Leaderboard, console, details: bool = False) -> None:
     """The compact leaderboard (one line per row, within 120 columns) and its verdict; with ``details`` the per-task
     table, the training table and every note too. Labels and values are printed as written (markup escaped)."""
@@ -347,6 +390,15 @@ def to_terminal(lb: Leaderboard, console, details: bool = False) -> None:
     console.print(t)
     for line in [*verdict(lb), _footnote(lb)]:
         console.print(line, markup=False, highlight=False)
+    if lb.curve:
+        c = Table(title="budget curve: safety summary by optimizer steps", box=box.SIMPLE_HEAD, pad_edge=False)
+        for head in curve_heads(lb.curve):
+            c.add_column(head, no_wrap=True)
+        for values in curve_rows(lb.curve):
+            c.add_row(*map(escape, values))
+        console.print(c)
+        for line in curve_notes(lb.curve):
+            console.print(line, markup=False, highlight=False)
     if not details:
         return
 

@@ -277,3 +277,45 @@ def test_the_default_judge_is_the_offline_jury_and_is_validated_on_first_use():
     assert default.validated_on_first_use and get_judge("probe").validated_on_first_use
     assert not get_judge("openai").validated_on_first_use and not get_judge("probe_mpnet").validated_on_first_use
     assert not get_judge("jury", judges=["probe", "hf"]).validated_on_first_use
+
+
+# the tiny spec with two rows, one task and a budget curve
+CURVE = (TINY.format(extra="").replace("gen_max_new_tokens = 16", "gen_max_new_tokens = 16\ncurve = [1, 2]")
+         .replace('[[aligners]]\nname = "sft"\nhint = true\n', "")
+         .replace('"alignboard_harmbench_mini", "alignboard_mtbench_mini"', '"alignboard_harmbench_mini"'))
+
+
+@pytest.mark.integration
+def test_a_budget_curve_trains_each_budget_once_and_adds_only_a_new_budget(tmp_path):
+    """`curve = [1, 2]`: each (aligner, seed, budget) is one training and one evaluation; the leaderboard carries
+    the curve; adding a third budget to the finished run trains and evaluates only that budget."""
+    spec = tmp_path / "curve.toml"
+    spec.write_text(CURVE)
+    first = _run(spec, tmp_path / "run")
+    out, errs = first.communicate(timeout=900)
+    assert first.returncode == 0, errs
+    trained = [line for line in errs.splitlines() if line.endswith(": training")]
+    assert len(trained) == 4 and sum(" at 2 steps" in line for line in trained) == 2  # base, sft x 2 budgets
+    assert sum(": evaluating on" in line for line in errs.splitlines()) == 4
+    board = json.loads((tmp_path / "run" / "leaderboard" / "leaderboard.json").read_text())
+    curve = board["curve"]
+    assert curve["budgets"] == [1, 2] and set(curve["rows"]) == {"base", "sft"}
+    sft = curve["rows"]["sft"]
+    assert sft["tokens"][0] < sft["tokens"][1] and curve["rows"]["base"]["tokens"] == [0, 0]
+    assert "budget curve" in out and "mean over log tok" in out
+    spec.write_text(CURVE.replace("curve = [1, 2]", "curve = [1, 2, 3]"))
+    again = _run(spec, tmp_path / "run")
+    out, errs = again.communicate(timeout=900)
+    assert again.returncode == 0, errs
+    trained = [line for line in errs.splitlines() if line.endswith(": training")]
+    assert len(trained) == 2 and all(" at 3 steps" in line for line in trained)
+    assert sum(": evaluating on" in line for line in errs.splitlines()) == 2
+    assert json.loads((tmp_path / "run" / "leaderboard" / "leaderboard.json").read_text())["curve"]["budgets"] == [
+        1, 2, 3]
+
+
+def test_a_curve_without_the_main_budget_is_refused(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\naligners = [{name = "sft"}]\n[budget]\nmax_steps = 4\ncurve = [2, 8]\n')
+    with pytest.raises(AlignboardError, match=r"curve \[2, 8\] must contain max_steps \(4\)"):
+        load_spec(str(bad))

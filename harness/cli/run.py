@@ -23,8 +23,6 @@ def _run_spec(spec_name: str, root: str | None, dry_run: bool, executor: str = "
     board = run(spec, folder, log=lambda m: err.print(m, markup=False, highlight=False, soft_wrap=True),
                 dry_run=dry_run, verbose=verbose(), executor=executor, address=address)
     if board is not None:
-        from harness.cli.leaderboard import _console
-
         to_terminal(board, console_for(details), details)
         out.print(f"HTML report: {folder / 'leaderboard' / 'index.html'}", soft_wrap=True)
         _fail_on_unjudged(board, f"results are kept in {folder}")

@@ -83,7 +83,15 @@ class Judgment(BaseModel):
 
 
 class Judge(Component):
-    """Base class of every judge."""
+    """Base class of every judge.
+
+    A judge is one class registered with ``@register_judge("name")`` (or the entry-point group
+    ``alignboard.judges``), with a ``description``, a pydantic ``Config`` (its fields are part of its identity)
+    and :meth:`judge_batch`; it is called only through :func:`judge`, which caches every judgment. ``reads`` names
+    the :class:`Item` fields beyond prompt and response that it reads (they join the cache key); :meth:`check`
+    fails fast before any generation; ``validated_on_first_use`` says a run may measure it against the human
+    labels itself (offline and cheap), else ``alignboard judge validate`` does.
+    """
 
     kind = "judge"
     # offline and fitted (if at all) in a minute or two: a run measures it against the human labels on first use
