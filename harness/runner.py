@@ -80,8 +80,9 @@ def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None
             + (" + ".join(f"{k} {v}" for k, v in split.items()) + f" = {sum(split.values())} steps" if split
                else "no training"))
     if spec.budget.curve:
-        log(f"budget curve: every row also at {', '.join(str(b) for b in spec.budget.curve if b != spec.budget.max_steps)}"
-            f" optimizer steps (split the same way), each a training and an evaluation of its own")
+        others = ", ".join(str(b) for b in spec.budget.curve if b != spec.budget.max_steps)
+        log(f"budget curve: every row also at {others} optimizer steps (split the same way), each a training and "
+            "an evaluation of its own")
     n = planned_prompts(spec)
     log("power: " + (_planned_power(spec, root, n) if n else "prompt counts need the hub"))
     try:
