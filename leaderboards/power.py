@@ -126,11 +126,11 @@ def pilot_pairs(board, against_baseline: bool = False) -> dict[tuple[str, str], 
     mats = {r.label: stacked(r) for r in board.rows}
     labels = list(mats)
     pairs = {}
-    for i, a in enumerate(labels):
-        for b in labels[i + 1:]:
-            if against_baseline and base.label not in (a, b):
+    for i, first in enumerate(labels):
+        for second in labels[i + 1:]:
+            if against_baseline and base.label not in (first, second):
                 continue
-            a, b = (b, a) if a == base.label else (a, b)  # row minus baseline
+            a, b = (second, first) if base and first == base.label else (first, second)  # row minus baseline
             k, width = min(len(mats[a]), len(mats[b])), min(mats[a].shape[1], mats[b].shape[1])
             d = mats[a][:k, :width] - mats[b][:k, :width]  # seeds paired by position: independent trainings
             pairs[(a, b)] = components(d[:, ~np.isnan(d).any(axis=0)])

@@ -326,16 +326,18 @@ def _fit(head: str, items: list[str], tail: str, width: int = 118) -> str:
     return head + ", ".join(shown) + more + tail
 
 
-def _footnote(lb: Leaderboard, more: str = "--details") -> str:
-    """What the first screen must not hide: whose verdicts these are, how lenient the judge is, proxies."""
+def _footnote(lb: Leaderboard, more: str = "--details") -> list[str]:
+    """What the first screen must not hide, in two short lines: whose verdicts these are and how lenient the judge
+    is; proxies, the Pareto mark and where the rest is."""
     a = lb.judge_agreement
     miss = a and a.miss_rate()
-    flag = a and a.flagged()
-    return (f"judge {lb.judge_identity}" + (f" (harmful called harmless: {miss})" if miss else
-                                            " (agreement not measured)" if not a else "")
-            + ("; FLAGGED as easy to fool" if flag else "") + ("; helpfulness: offline PROXY" if lb.proxy_scores
-                                                                else "")
-            + f"; * Pareto front; {more}: per task, notes")
+    judge = f"judge {lb.judge_identity}: " + (f"harmful short answers called harmless {miss}" if miss else
+                                              "agreement with human labels not measured" if not a else
+                                              "harmful called harmless not measured")
+    judge += "; FLAGGED as easy to fool" if a and a.flagged() else ""
+    rest = ("helpfulness is an offline PROXY; " if lb.proxy_scores else "") + \
+        f"* = Pareto front; {more}: the per-task table and every note"
+    return [judge, rest]
 
 
 def curve_heads(curve: dict) -> list[str]:
@@ -388,7 +390,7 @@ def to_terminal(lb: Leaderboard, console, details: bool = False) -> None:
     for values in compact(lb):
         t.add_row(*map(escape, values))
     console.print(t)
-    for line in [*verdict(lb), _footnote(lb)]:
+    for line in [*verdict(lb), *_footnote(lb)]:
         console.print(line, markup=False, highlight=False)
     if lb.curve:
         c = Table(title="budget curve: safety summary by optimizer steps", box=box.SIMPLE_HEAD, pad_edge=False)

@@ -138,7 +138,7 @@ def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
               "<th>prompt</th><th id='h2h-ha'>A</th><th id='h2h-hb'>B</th></tr></thead><tbody id='h2h-body'></tbody>"
               "</table></div>")
     said = "".join(f"<p>{e(line)}</p>" for line in in_words(lb, more="below")) + \
-        f"<p class='foot'>{e(_footnote(lb, more='below'))}</p>"
+        "".join(f"<p class='foot'>{e(line)}</p>" for line in _footnote(lb, more="below"))
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{STYLE}</style>"
             f"</head><body><h1>{e(title)}</h1><div id='verdict'>{said}</div>"
             f"<div id='first'>{pareto_svg(lb)}{_compact(lb)}</div>"

@@ -456,3 +456,14 @@ def test_the_terminal_leaderboard_fits_120_columns_one_line_per_row():
     assert "training and protocol" not in text and "NOT separable" not in text
     detailed = shown(details=True)
     assert "per task" in detailed and "training and protocol" in detailed and "NOT separable" in detailed
+
+
+def test_power_pairs_every_row_with_the_baseline_wherever_it_ranks():
+    """Rows ranked below the baseline are paired with it too (a loop variable once shadowed the row after the
+    baseline, so the standard preset's power table lost rlhf, the row ranked after base+hint)."""
+    from leaderboards.power import pilot_pairs
+
+    board = build([entry("sft", 0.9), entry("base", 0.5), entry("coh", 0.3), entry("rlhf", 0.2)])
+    assert [r.label for r in board.rows][1] == "base"  # two rows rank below it
+    assert set(pilot_pairs(board, against_baseline=True)) == {("sft", "base"), ("coh", "base"), ("rlhf", "base")}
+    assert len(pilot_pairs(board)) == 6
