@@ -40,7 +40,7 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _fields(schema: dict, defs: dict) -> list[str]:
+def _fields(schema: dict) -> list[str]:
     rows = ["| field | type | default | description |", "|---|---|---|---|"]
     for name, prop in schema.get("properties", {}).items():
         default = f"`{_cell(prop['default'])}`" if "default" in prop else "required"
@@ -55,10 +55,9 @@ def spec_reference() -> str:
     from harness.spec import Spec
 
     schema = Spec.model_json_schema()
-    defs = schema.get("$defs", {})
-    out = [_cell(schema.get("description", "")), "", "Top level:", "", *_fields(schema, defs), ""]
-    for name, d in defs.items():
-        out += [f"### `{name}`", "", d.get("description", "").strip(), "", *_fields(d, defs), ""]
+    out = [_cell(schema.get("description", "")), "", "Top level:", "", *_fields(schema), ""]
+    for name, d in schema.get("$defs", {}).items():
+        out += [f"### `{name}`", "", d.get("description", "").strip(), "", *_fields(d), ""]
     return "\n".join(out)
 
 

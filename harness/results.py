@@ -71,18 +71,11 @@ class TaskResult(BaseModel):
     def estimate(self, metric: str, resamples: int = 1000) -> Optional[Estimate]:
         """The metric's mean over the samples that have a value, with its 95% bootstrap CI; the turns of one
         conversation are resampled together. None without logged samples or values."""
-        import numpy as np
-
-        from harness.stats import bootstrap_ci
+        from harness.stats import mean_estimate
 
         rows = [(s.id.split(TURN)[0], s.metrics.get(metric)) for s in self.samples]
         rows = [(c, v) for c, v in rows if v is not None]
-        if not rows:
-            return None
-        values = np.array([v for _, v in rows], float)
-        lo, hi = bootstrap_ci(lambda idx: float(values[idx].mean()), len(values), resamples,
-                              clusters=[c for c, _ in rows])
-        return Estimate(value=float(values.mean()), ci_low=lo, ci_high=hi)
+        return mean_estimate([v for _, v in rows], [c for c, _ in rows], resamples)
 
 
 class EvalResult(BaseModel):

@@ -70,6 +70,17 @@ def bootstrap_ci(metric: Callable[[np.ndarray], float], n: int, resamples: int =
     return percentile_ci(bootstrap_draws(metric, n, resamples, seed, clusters=clusters), level)
 
 
+def mean_estimate(values: Sequence[float], clusters: Optional[Sequence] = None,
+                  resamples: int = 1000) -> Optional[Estimate]:
+    """The mean of ``values`` with its 95% bootstrap CI (``clusters``: see :func:`bootstrap_draws`); None without
+    values."""
+    if not len(values):
+        return None
+    v = np.asarray(values, float)
+    lo, hi = bootstrap_ci(lambda idx: float(v[idx].mean()), len(v), resamples, clusters=clusters)
+    return Estimate(value=float(v.mean()), ci_low=lo, ci_high=hi)
+
+
 def _safe(fn: Callable[..., float]) -> Callable[..., float]:
     def wrapped(*args) -> float:
         try:

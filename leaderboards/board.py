@@ -194,6 +194,7 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
     metric = {t: i.primary_metric for t, i in info.items()}
     columns = [f"{t}/{metric[t]}" for t in tasks]
     ids = {t: sorted(set.intersection(*({s.id for s in e.samples[t]} for e in ok))) for t in tasks}
+    clusters = {t: _conversations(ids[t]) for t in tasks}  # a task's later turns resample with their first
     rows = [Row(label, es[0].aligner, es) for label, es in groups.items()]
     base_row = next((r for r in rows if _is_baseline(r.entries[0], baseline)), None)
     if base_row is not None:
@@ -205,10 +206,10 @@ def build(entries: list[Entry], baseline: Optional[str] = "base", resamples: int
                 r.cells[col] = _NAN
                 continue
             m = _matrix(r.entries, t, metric[t], ids[t])
-            r.cells[col] = Cell(*mean_ci(m, resamples, clusters=_conversations(ids[t])))
+            r.cells[col] = Cell(*mean_ci(m, resamples, clusters=clusters[t]))
             if base_row is not None and r is not base_row:
                 r.versus[col] = Comparison(*paired_difference(m, _matrix(base_row.entries, t, metric[t], ids[t]),
-                                                              resamples, clusters=_conversations(ids[t])))
+                                                              resamples, clusters=clusters[t]))
         harm = [r.cells[c].mean for t, c in zip(tasks, columns) if info[t].summary == "safety"]
         helpful = [r.cells[c].mean for t, c in zip(tasks, columns) if info[t].summary == "helpfulness"]
         # a summary over cells one of which is n/a is not measured either

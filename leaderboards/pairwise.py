@@ -12,12 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-import numpy as np
-
 from harness.errors import AlignboardError
 from harness.judges import Item, Judge, judge
 from harness.results import TURN
-from harness.stats import Estimate, bootstrap_ci
+from harness.stats import Estimate, mean_estimate
 from leaderboards.board import Leaderboard, Row
 from leaderboards.entry import Entry
 
@@ -71,14 +69,6 @@ def items(row: list[Entry], against: list[Entry], task: str) -> list[tuple[str, 
     return out
 
 
-def _rate(scores: list[float], clusters: list[str]) -> Optional[Estimate]:
-    if not scores:
-        return None
-    values = np.array(scores, float)
-    lo, hi = bootstrap_ci(lambda idx: float(values[idx].mean()), len(values), clusters=clusters)
-    return Estimate(value=float(values.mean()), ci_low=lo, ci_high=hi)
-
-
 def _row(board: Leaderboard, label: str) -> Row:
     for r in board.rows:
         if r.label == label:
@@ -99,6 +89,6 @@ def pair(board: Leaderboard, row: str, against: str, task: str, j: Judge) -> Pai
     scores = [s for _, _, s in scored]
     return Pairing(row, against, task, j.identity(), wins=scores.count(1.0), ties=scores.count(0.5),
                    losses=scores.count(0.0), unjudged=len(found) - len(scored),
-                   win_rate=_rate(scores, [c for c, _, _ in scored]),
-                   by_turn={t: _rate([s for c, u, s in scored if u == t], [c for c, u, _ in scored if u == t])
+                   win_rate=mean_estimate(scores, [c for c, _, _ in scored]),
+                   by_turn={t: mean_estimate([s for c, u, s in scored if u == t], [c for c, u, _ in scored if u == t])
                             for t in sorted({t for _, t, _ in found})})

@@ -32,7 +32,7 @@ def aligners_list() -> None:
 @click.argument("name")
 def aligners_show(name: str) -> None:
     """An aligner's documentation and config fields with their defaults."""
-    from aligners.api import ALIGNERS
+    from aligners.api import ALIGNERS, framed_messages, get_aligner
 
     cls = ALIGNERS.get(name)
     out.print(f"[bold]{name}[/bold] ({ALIGNERS.providers[name]}): {cls.description}")
@@ -43,8 +43,6 @@ def aligners_show(name: str) -> None:
         kind = info.annotation.__name__ if isinstance(info.annotation, type) else str(info.annotation)
         t.add_row(field, kind.replace("typing.", ""), repr(info.default), info.description or "")
     out.print(t if cls.Config.model_fields else "no config fields")
-    from aligners.api import framed_messages, get_aligner
-
     a = get_aligner(name)
     out.print(f"evaluated with the shared harmlessness hint by default: {'yes' if cls.default_hint else 'no'} "
               "(a spec row's hint = true/false overrides it); at evaluation the model sees:", soft_wrap=True)

