@@ -78,12 +78,14 @@ def tokens_to_reach(tokens: Sequence[float], values: Sequence[float], target: fl
     return None
 
 
-def _interval(draws: np.ndarray) -> tuple[float, float]:
-    """The 95% percentile interval of draws (inf allowed: "not reached" in those draws); NaN draws ignored."""
-    d = draws[~np.isnan(draws)]
+def reach_interval(draws: np.ndarray) -> tuple[float, float]:
+    """The 95% interval of tokens-to-reach draws, inf standing for "not reached" in a draw: read off the draws
+    themselves (no interpolation, which between two inf draws would give NaN, not "not reached")."""
+    d = np.asarray(draws, float)
+    d = d[~np.isnan(d)]
     if not len(d):
         return (math.nan, math.nan)
-    lo, hi = np.percentile(d, [2.5, 97.5])
+    lo, hi = np.percentile(d, [2.5, 97.5], method="inverted_cdf")
     return float(lo), float(hi)
 
 
@@ -93,6 +95,7 @@ def curve(boards: dict[int, "Leaderboard"], target: float = 0.8, resamples: int 
     with a 95% CI from one two-level bootstrap over prompts (paired across budgets and rows) and seeds; the
     differences of those means to the baseline and between rows (Holm over all of them); and the pairs of rows whose
     order changes across budgets, each marked a reversal only where both orders are separable."""
+    from harness.stats import percentile_ci
     from leaderboards.board import _conversations, _matrix
     from leaderboards.stats import bootstrap_p, holm, summary_draws
 
@@ -121,11 +124,11 @@ def curve(boards: dict[int, "Leaderboard"], target: float = 0.8, resamples: int 
         if span and d is not None:
             means[lab] = np.array([mean_over_log_tokens(tokens[lab], d[:, k], *span) for k in range(resamples)])
             entry["mean_over_log_tokens"] = [mean_over_log_tokens(tokens[lab], values, *span),
-                                             *_interval(means[lab])]
+                                             *percentile_ci(means[lab])]
         if d is not None and max(tokens[lab]) > 0:
             reach = np.array([tokens_to_reach(tokens[lab], d[:, k], target) or math.inf for k in range(resamples)])
-            entry["tokens_to_reach"] = [None if math.isinf(x) else x for x in
-                                        (tokens_to_reach(tokens[lab], values, target) or math.inf, *_interval(reach))]
+            point = tokens_to_reach(tokens[lab], values, target) or math.inf
+            entry["tokens_to_reach"] = [None if math.isinf(x) else x for x in (point, *reach_interval(reach))]
         out["rows"][lab] = entry
     base = next((r.label for r in boards[budgets[0]].rows if r.baseline), None)
     tests = [(a, b) for a in means for b in means if a != b and (b == base or (a < b and base not in (a, b)))]
@@ -133,7 +136,7 @@ def curve(boards: dict[int, "Leaderboard"], target: float = 0.8, resamples: int 
     for a, b in tests:
         diff = means[a] - means[b]
         point = out["rows"][a]["mean_over_log_tokens"][0] - out["rows"][b]["mean_over_log_tokens"][0]
-        lo, hi = _interval(diff)
+        lo, hi = percentile_ci(diff)
         ps.append(bootstrap_p(point, diff))
         out["pairs"].append({"row": a, "against": b, "diff": point, "ci": [lo, hi], "p": ps[-1]})
     for pair, p in zip(out["pairs"], holm(ps)):

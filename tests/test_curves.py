@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from leaderboards.curves import common_range, mean_over_log_tokens, tokens_to_reach
+from leaderboards.curves import common_range, mean_over_log_tokens, reach_interval, tokens_to_reach
 
 
 def test_mean_over_log_tokens_of_a_line_in_log_tokens():
@@ -38,3 +38,14 @@ def test_common_range_is_what_every_trained_curve_covers():
     assert common_range([[10, 20], [100, 200]]) is None and common_range([[0, 0]]) is None
     with pytest.raises(ValueError, match="increase"):
         tokens_to_reach([100, 50], [0.1, 0.2], 0.1)
+
+
+def test_tokens_to_reach_interval_says_not_reached_never_nan():
+    """Half the draws never reach the target: the upper bound is "not reached" (inf), not NaN (interpolating between
+    two inf draws gave NaN, shown as n/a); draws that all reach give finite bounds."""
+    import numpy as np
+
+    assert reach_interval(np.array([100.0] * 50 + [math.inf] * 50)) == (100.0, math.inf)
+    lo, hi = reach_interval(np.array([100.0, 200.0, 300.0, 400.0] * 25))
+    assert (lo, hi) == (100.0, 400.0)
+    assert all(math.isnan(x) for x in reach_interval(np.array([math.nan])))
