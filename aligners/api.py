@@ -165,6 +165,9 @@ class Context:
     response_checks: dict[str, dict] = field(default_factory=dict)  # "y-"/"y+" -> asked, kept, dropped, ...
     report_to: tuple[str, ...] = ()  # experiment trackers for training metrics (tensorboard, wandb, mlflow)
     log_dir: Optional[Path] = None  # where the tensorboard tracker writes (one sub-folder per training stage)
+    # step -> run folder of a shorter budget whose adapter is this training's at that step (reusable aligners only)
+    checkpoints: dict[int, Path] = field(default_factory=dict)
+    reached: dict[int, tuple[Any, float]] = field(default_factory=dict)  # step -> (TrainResult so far, time)
     _lm: Optional[LoadedModel] = None
 
     def base_lm(self) -> LoadedModel:
@@ -254,6 +257,13 @@ class Aligner(Component):
         """Turn a raw generation into the answer that gets judged."""
         return text
 
+    def reusable_checkpoints(self) -> bool:
+        """Whether this aligner's adapter after k optimizer steps of a longer training is its k-step training, so a
+        budget curve trains it once and saves the shorter budgets' adapters on the way: true for one training stage
+        (the learning rate is constant and the data order the same). Override it to return False when
+        :meth:`build_data` or :meth:`train` reads ``budget.max_steps``."""
+        return len(self.stages()) == 1
+
 
 ALIGNERS: Registry[type[Aligner]] = Registry("aligner", "alignboard.aligners", "aligners.builtin")
 register_aligner = ALIGNERS.register
@@ -293,25 +303,38 @@ def run_aligner(aligner: Aligner, ctx: Context) -> Artifact:
         raise AlignboardError(f"aligner {aligner.name} built no training examples for its {empty[0]} stage (e.g. "
                               "every self-made y+/y- was rejected by the verifying judge); raise n_harmful / "
                               "n_benign, use responses = \"dataset\", or check the judge")
+    if ctx.checkpoints and not aligner.reusable_checkpoints():
+        raise AlignboardError(f"aligner {aligner.name} trains in {len(aligner.stages())} stages: a checkpoint of a "
+                              "longer training is not a shorter budget's training; train each budget on its own")
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
-    adapter = ctx.out_dir / ADAPTER
-    result = aligner.train(ctx, data, adapter)
-    r = result or TrainResult()
-    used = sorted(ctx.used.values()) if result is not None else []
-    art = Artifact(aligner=aligner.name, version=aligner.version, config=aligner.config.model_dump(), seed=ctx.seed,
-                   adapter=str(adapter) if result is not None else None,
-                   cost=TrainingCost(examples=r.examples, tokens_trained=r.tokens_trained,
-                                     optimizer_steps=r.optimizer_steps, tokens_generated=ctx.tokens_generated,
-                                     wall_seconds=round(time.time() - start, 2), stages=r.stages),
-                   metrics=r.metrics, inference_template=aligner.inference_messages("{prompt}"),
-                   inference_template_id=template_id(aligner),
-                   pools=ctx.pools.spec.to_meta() if ctx.pools.spec else None, train_prompts=len(used),
-                   response_checks=ctx.response_checks or None)
+    ctx.reached = {}
+    result = aligner.train(ctx, data, ctx.out_dir / ADAPTER)
     from harness.processes import is_main, wait_for_everyone, world_size
 
-    art.processes = world_size()
-    if is_main():  # in a multi-process run, rank 0 writes; every rank leaves once it has
-        atomic_write_json(ctx.out_dir / TRAIN_PROMPTS, used)
-        atomic_write_json(ctx.out_dir / "artifact.json", art.model_dump())
+    def artifact(out_dir: Path, r: Optional[TrainResult], wall: float) -> Artifact:
+        used = sorted(ctx.used.values()) if r is not None else []
+        c = r or TrainResult()
+        art = Artifact(aligner=aligner.name, version=aligner.version, config=aligner.config.model_dump(),
+                       seed=ctx.seed, adapter=str(out_dir / ADAPTER) if r is not None else None,
+                       cost=TrainingCost(examples=c.examples, tokens_trained=c.tokens_trained,
+                                         optimizer_steps=c.optimizer_steps, tokens_generated=ctx.tokens_generated,
+                                         wall_seconds=round(wall, 2), stages=c.stages),
+                       metrics=c.metrics, inference_template=aligner.inference_messages("{prompt}"),
+                       inference_template_id=template_id(aligner),
+                       pools=ctx.pools.spec.to_meta() if ctx.pools.spec else None, train_prompts=len(used),
+                       response_checks=ctx.response_checks or None, processes=world_size())
+        if is_main():  # in a multi-process run, rank 0 writes; every rank leaves once it has
+            out_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(out_dir / TRAIN_PROMPTS, used)
+            atomic_write_json(out_dir / "artifact.json", art.model_dump())
+        return art
+
+    for steps, out_dir in sorted(ctx.checkpoints.items()):  # the shorter budgets first, this training's last
+        if result is not None and steps not in ctx.reached:
+            raise AlignboardError(f"aligner {aligner.name} stopped before step {steps}, the checkpoint a shorter "
+                                  "budget needed; train that budget on its own")
+        r, when = ctx.reached[steps] if result is not None else (None, time.time())
+        artifact(out_dir, r, when - start)
+    art = artifact(ctx.out_dir, result, time.time() - start)
     wait_for_everyone()
     return art

@@ -14,7 +14,7 @@ import os
 import tempfile
 from typing import Any, Callable
 
-from aligners.api import Budget, Context, StageCost, TrainResult
+from aligners.api import ADAPTER, Budget, Context, StageCost, TrainResult
 from harness.errors import AlignboardError
 from harness.io import atomic_path
 from harness.models import resolve
@@ -56,9 +56,12 @@ def _common(ctx: Context, out: str, stage: str) -> dict[str, Any]:
                 include_num_input_tokens_seen="non_padding", remove_unused_columns=True)
 
 
-def _train(trainer, ctx: Context, stage: str) -> None:
-    """Train, with one rich progress bar per stage on the terminal; the loss lines go to the log (not HF's
-    printouts)."""
+def _train(trainer, ctx: Context, stage: str, examples: int) -> TrainResult:
+    """Train and return what it cost, with one rich progress bar per stage on the terminal; the loss lines go to the
+    log (not HF's printouts). At each step of ``ctx.checkpoints`` the adapter is saved there too, with what the
+    training had cost by then (:func:`aligners.api.run_aligner` writes those checkpoints' artifacts)."""
+    import time
+
     from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
 
     from harness.generation import progress_bar
@@ -73,6 +76,10 @@ def _train(trainer, ctx: Context, stage: str) -> None:
 
         def on_log(self, args, state, control, logs=None, **kw):
             logging.getLogger("alignboard.training").info("%s step %d: %s", stage, state.global_step, logs)
+            # the step's loss is logged (logging_steps=1) after the step: its checkpoint is complete here
+            if "loss" in (logs or {}) and state.global_step in ctx.checkpoints:
+                save_adapter(trainer.model, ctx.checkpoints[state.global_step] / ADAPTER)
+                ctx.reached[state.global_step] = (_result(trainer, examples, stage), time.time())
 
         def on_train_end(self, args, state, control, **kw):
             self.bar.__exit__(None, None, None)
@@ -83,6 +90,7 @@ def _train(trainer, ctx: Context, stage: str) -> None:
     for tracker in _trackers(ctx, stage):
         trainer.add_callback(tracker)
     trainer.train()
+    return _result(trainer, examples, stage)
 
 
 def _trackers(ctx: Context, stage: str) -> list:
@@ -148,8 +156,8 @@ def sft(ctx: Context, rows: list[dict], model=None, stage: str = "sft"):
                          packing=False)
         trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
                              **_peft_kwargs(model, ctx))
-        _train(trainer, ctx, stage)
-    return trainer.model, _result(trainer, len(rows), stage)
+        result = _train(trainer, ctx, stage, len(rows))
+    return trainer.model, result
 
 
 def dpo(ctx: Context, rows: list[dict], model=None, beta: float = 0.1, stage: str = "dpo"):
@@ -167,8 +175,8 @@ def dpo(ctx: Context, rows: list[dict], model=None, beta: float = 0.1, stage: st
         args = DPOConfig(**_common(ctx, tmp, stage), beta=beta, max_length=ctx.budget.max_length)
         trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=Dataset.from_list(rows),
                              processing_class=tok, **_peft_kwargs(model, ctx))
-        _train(trainer, ctx, stage)
-    return trainer.model, _result(trainer, len(rows), stage)
+        result = _train(trainer, ctx, stage, len(rows))
+    return trainer.model, result
 
 
 def reward_model(ctx: Context, rows: list[dict], stage: str = "reward"):
@@ -187,8 +195,8 @@ def reward_model(ctx: Context, rows: list[dict], stage: str = "reward"):
         args = RewardConfig(**_common(ctx, tmp, stage), max_length=ctx.budget.max_length)
         trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
                                 peft_config=lora_config(ctx.budget, "SEQ_CLS"))
-        _train(trainer, ctx, stage)
-    return trainer.model, tok, _result(trainer, len(rows), stage)
+        result = _train(trainer, ctx, stage, len(rows))
+    return trainer.model, tok, result
 
 
 def reward_scorer(model, tok, max_length: int) -> Callable[[list[list[dict]]], list[float]]:
@@ -233,8 +241,8 @@ def rloo(ctx: Context, prompts: list[dict], reward_fn: Callable, model=None, bet
                           temperature=1.0)
         trainer = RLOOTrainer(model=model, reward_funcs=reward_fn, args=args, train_dataset=Dataset.from_list(prompts),
                               processing_class=tok, **_peft_kwargs(model, ctx))
-        _train(trainer, ctx, stage)
-    return trainer.model, _result(trainer, len(prompts), stage)
+        result = _train(trainer, ctx, stage, len(prompts))
+    return trainer.model, result
 
 
 def save_adapter(model, out) -> None:

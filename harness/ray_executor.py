@@ -121,10 +121,11 @@ def _submit_and_wait(ray, spec: Spec, root: Path, todo: list[Stage], token: str,
     evaluate = ray.remote(_evaluate).options(**_options(spec, "eval"))
     names, trainings = {}, {}
     for s in todo:
-        if not s.trained and s.train_dir not in trainings:
-            trainings[s.train_dir] = ref = train.remote(data, s, root, token)
-            names[ref] = f"train {s.aligner} seed {s.seed}"
-        ref = evaluate.remote(data, s, root, token, trainings.get(s.train_dir))
+        src = s.source()  # a budget curve's shorter budget may be a longer training's checkpoint
+        if not s.trained and src.train_dir not in trainings:
+            trainings[src.train_dir] = ref = train.remote(data, src, root, token)
+            names[ref] = f"train {src.aligner} seed {src.seed}" + (f" at {src.steps} steps" if src.steps else "")
+        ref = evaluate.remote(data, s, root, token, trainings.get(src.train_dir) if not s.trained else None)
         names[ref] = f"evaluate {s.label} seed {s.seed}"
     log(f"ray: submitted {len(trainings)} training and {len(todo)} evaluation stage(s) "
         f"(cluster CPUs {ray.cluster_resources().get('CPU', 0):g}, GPUs {ray.cluster_resources().get('GPU', 0):g})")

@@ -81,8 +81,9 @@ def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None
                else "no training"))
     if spec.budget.curve:
         others = ", ".join(str(b) for b in spec.budget.curve if b != spec.budget.max_steps)
-        log(f"budget curve: every row also at {others} optimizer steps (split the same way), each a training and "
-            "an evaluation of its own")
+        log(f"budget curve: every row also at {others} optimizer steps (split the same way), each an evaluation of "
+            "its own; a one-stage aligner trains once, to the longest budget, saving the shorter budgets' adapters "
+            "on the way (at a constant learning rate they are those trainings), the others train each budget")
     n = planned_prompts(spec)
     log("power: " + (_planned_power(spec, root, n) if n else "prompt counts need the hub"))
     try:
@@ -92,7 +93,8 @@ def describe(spec: Spec, root: Path, log: Callable[[str], None] = print) -> None
         return
     for s in stages:
         log(f"{s.label} seed {s.seed}{f' at {s.steps} steps' if s.steps else ''}: "
-            f"train {'cached' if s.trained else 'to do'} ({s.train_dir.name}), "
+            f"train {'cached' if s.trained else 'to do'} ({s.train_dir.name}"
+            f"{f', within the {s.source().budget(spec).max_steps}-step training' if s.source() is not s else ''}), "
             f"evaluate {'cached' if s.evaluated else 'to do'} ({s.entry_path.name})")
 
 
@@ -203,8 +205,16 @@ def _run_here(spec: Spec, root: Path, stages: list[Stage], pools, checker, log,
         at = f" at {s.steps} steps" if s.steps else ""
         prefix = f"[{i}/{len(stages)}] {s.label} seed {s.seed}{at}"
         if not s.trained:
-            log(f"{prefix}: training")
-            timings[f"train {s.aligner} seed {s.seed}{at}"] = train_stage(spec, s, pools, checker, root)
+            src = s.source()
+            if src is not s:
+                log(f"{prefix}: trained within its {src.budget(spec).max_steps}-step training (one stage at a "
+                    "constant learning rate: the same adapter)")
+            at = f" at {src.steps} steps" if src.steps else ""
+            also = ", ".join(str(k) for k, _ in src.checkpoints)
+            log(f"[{i}/{len(stages)}] {src.label} seed {src.seed}{at}: training"
+                + (f" (its adapters at {also} steps are the shorter budgets')" if also else ""))
+            timings[f"train {src.aligner} seed {src.seed}{at}"] = train_stage(spec, src, pools, checker, root)
+            at = f" at {s.steps} steps" if s.steps else ""
         if not evaluate:
             continue
         if not s.evaluated:

@@ -30,10 +30,17 @@ class Stage:
     hint: bool = False
     label: str = ""
     steps: Optional[int] = None  # a point of the budget curve other than the main budget: its optimizer steps
+    # a budget curve's longer training of the same (aligner, seed) whose checkpoint is this stage's adapter
+    provider: Optional["Stage"] = None
+    checkpoints: tuple[tuple[int, Path], ...] = ()  # (steps, train_dir) of the shorter budgets this one writes
 
     def budget(self, spec: Spec):
         """The budget this stage trains with."""
         return spec.budget if self.steps is None else spec.budget.at(self.steps)
+
+    def source(self) -> "Stage":
+        """The stage whose training writes this one's adapter: its provider while that is untrained, else itself."""
+        return self.provider if self.provider is not None and not self.provider.trained else self
 
     @property
     def trained(self) -> bool:
@@ -91,7 +98,28 @@ def plan(spec: Spec, root: Path) -> tuple[list[Stage], object]:
                 stages.append(Stage(a.name, a.config, seed, root / "train" / f"{a.name}-s{seed}-{train_key}",
                                     root / "eval" / f"{_SAFE.sub('_', label)}-s{seed}-{eval_key}.json", hint, label,
                                     steps))
+    _share_checkpoints(spec, stages)
     return stages, pools
+
+
+def _share_checkpoints(spec: Spec, stages: list[Stage]) -> None:
+    """On a budget curve, the longest untrained budget of each (aligner, config, seed) whose checkpoints are
+    reusable trains once and saves the shorter untrained budgets' adapters on the way."""
+    from aligners.api import get_aligner
+
+    groups: dict[str, dict[Path, Stage]] = {}
+    for s in stages:
+        if not s.trained and get_aligner(s.aligner, **s.config).reusable_checkpoints():
+            groups.setdefault(stable_hash([s.aligner, s.config, s.seed]), {}).setdefault(s.train_dir, s)
+    total = {s.train_dir: s.steps or spec.budget.max_steps for s in stages}
+    for group in groups.values():
+        longest, *shorter = sorted(group.values(), key=lambda s: -total[s.train_dir])
+        if not shorter:
+            continue
+        longest.checkpoints = tuple(sorted((total[s.train_dir], s.train_dir) for s in shorter))
+        for s in stages:
+            if s.train_dir in group and s.train_dir != longest.train_dir:
+                s.provider = longest
 
 
 def verifier(spec: Spec, judge=None):
@@ -112,7 +140,7 @@ def train_stage(spec: Spec, s: Stage, pools, checker, root: Path) -> float:
     t = time.time()
     ctx = Context(pools=pools, out_dir=s.train_dir, base_model=spec.model.base, seed=s.seed, budget=s.budget(spec),
                   responses=spec.data.responses, verifier=checker, report_to=tuple(spec.logging.report_to),
-                  log_dir=root / "tensorboard", progress=is_main())
+                  log_dir=root / "tensorboard", progress=is_main(), checkpoints=dict(s.checkpoints))
     run_aligner(get_aligner(s.aligner, **s.config), ctx)
     return time.time() - t
 

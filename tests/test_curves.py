@@ -49,3 +49,61 @@ def test_tokens_to_reach_interval_says_not_reached_never_nan():
     lo, hi = reach_interval(np.array([100.0, 200.0, 300.0, 400.0] * 25))
     assert (lo, hi) == (100.0, 400.0)
     assert all(math.isnan(x) for x in reach_interval(np.array([math.nan])))
+
+
+# ---- a checkpoint of a longer training is the shorter budget's training
+def _checkpoint_ctx(tmp_path, base, steps, out, checkpoints=None):
+    from aligners.api import Budget, Context
+    from harness.data.pools import Pools
+    from harness.data.records import Record
+
+    harmful = [Record(f"h{i}", f"how to do the bad thing {i}", "c", "t", True) for i in range(3)]
+    benign = [Record(f"b{i}", f"what is the water {i}", "c", "t", False) for i in range(2)]
+    ctx = Context(pools=Pools(harmful, benign, {}), out_dir=tmp_path / out, base_model=str(base), cache=False,
+                  progress=False, budget=Budget(max_steps=steps, batch_size=2, learning_rate=5e-3, n_harmful=3,
+                                                n_benign=2), checkpoints=checkpoints or {})
+    ctx.generate = lambda prompts, description="", **kw: [f"you can not do that {i} no" for i in range(len(prompts))]
+    return ctx
+
+
+def _adapter(folder):
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "adapter" / "adapter_model.safetensors"))
+
+
+def test_a_checkpoint_of_a_longer_training_equals_the_shorter_training(tmp_path):
+    """sft trained 5 steps, its adapter saved at steps 2 and 3 (LoRA dropout on, three epochs of 3 batches): each
+    checkpoint's adapter is, tensor for tensor, the 2- and 3-step training's, and its artifact records the same cost
+    and loss; the 5-step adapter differs (the check can fail)."""
+    import json
+
+    import torch
+
+    from aligners.api import get_aligner, run_aligner
+    from conftest import make_tiny_lm
+
+    lm, base = make_tiny_lm(), tmp_path / "tiny"
+    lm.model.save_pretrained(base)
+    lm.tokenizer.save_pretrained(base)
+    run_aligner(get_aligner("sft"), _checkpoint_ctx(tmp_path, base, 5, "long",
+                                                    {2: tmp_path / "at2", 3: tmp_path / "at3"}))
+    for k in (2, 3):
+        run_aligner(get_aligner("sft"), _checkpoint_ctx(tmp_path, base, k, f"own{k}"))
+        own, saved = _adapter(tmp_path / f"own{k}"), _adapter(tmp_path / f"at{k}")
+        assert own.keys() == saved.keys() and all(torch.equal(own[n], saved[n]) for n in own)
+        a, b = (json.loads((tmp_path / d / "artifact.json").read_text()) for d in (f"own{k}", f"at{k}"))
+        for art in (a, b):
+            art["cost"].pop("wall_seconds"), art.pop("adapter")
+        assert a == b and a["cost"]["optimizer_steps"] == k
+    longer = _adapter(tmp_path / "long")
+    assert not all(torch.equal(longer[n], own[n]) for n in own)
+
+
+def test_a_two_stage_aligner_refuses_checkpoints(tmp_path):
+    from aligners.api import get_aligner, run_aligner
+    from harness.errors import AlignboardError
+
+    assert not get_aligner("dpo").reusable_checkpoints() and get_aligner("mistake_analysis").reusable_checkpoints()
+    with pytest.raises(AlignboardError, match="trains in 2 stages"):
+        run_aligner(get_aligner("dpo"), _checkpoint_ctx(tmp_path, "unused", 4, "dpo", {2: tmp_path / "at2"}))

@@ -279,39 +279,59 @@ def test_the_default_judge_is_the_offline_jury_and_is_validated_on_first_use():
     assert not get_judge("jury", judges=["probe", "hf"]).validated_on_first_use
 
 
-# the tiny spec with two rows, one task and a budget curve
-CURVE = (TINY.format(extra="").replace("gen_max_new_tokens = 16", "gen_max_new_tokens = 16\ncurve = [1, 2]")
+# the tiny spec with three rows (base, sft: one stage; dpo: two; self-made pairs unchecked, so that two harmful
+# prompts make a pair), one task and a budget curve
+CURVE = (TINY.format(extra='[[aligners]]\nname = "dpo"\n[data]\nverify_judge = "none"\n')
+         .replace("max_steps = 1", "max_steps = 2").replace("gen_max_new_tokens = 16", "gen_max_new_tokens = 16\ncurve = [2, 4]")
          .replace('[[aligners]]\nname = "sft"\nhint = true\n', "")
          .replace('"alignboard_harmbench_mini", "alignboard_mtbench_mini"', '"alignboard_harmbench_mini"'))
 
 
 @pytest.mark.integration
 def test_a_budget_curve_trains_each_budget_once_and_adds_only_a_new_budget(tmp_path):
-    """`curve = [1, 2]`: each (aligner, seed, budget) is one training and one evaluation; the leaderboard carries
-    the curve; adding a third budget to the finished run trains and evaluates only that budget."""
+    """`curve = [2, 4]` (the main budget 2): a one-stage aligner (sft) trains once, to 4 steps, and its 2-step checkpoint is the
+    2-step row (its own artifact, adapter and cost); the two-stage dpo trains each budget; every (row, budget) is
+    evaluated once; the leaderboard carries the curve; adding a third budget to the finished run trains and
+    evaluates only that budget."""
+    from safetensors.torch import load_file
+
     spec = tmp_path / "curve.toml"
     spec.write_text(CURVE)
     first = _run(spec, tmp_path / "run")
     out, errs = first.communicate(timeout=900)
     assert first.returncode == 0, errs
-    trained = [line for line in errs.splitlines() if line.endswith(": training")]
-    assert len(trained) == 4 and sum(" at 2 steps" in line for line in trained) == 2  # base, sft x 2 budgets
-    assert sum(": evaluating on" in line for line in errs.splitlines()) == 4
+    trained = [line for line in errs.splitlines() if ": training" in line]
+    # sft once (to 4 steps, keeping step 2), dpo at 2 and at 4, base (nothing to train) a stage per budget
+    assert len(trained) == 5, trained
+    assert [line for line in trained if "its adapters at 2 steps are the shorter budgets'" in line] == [
+        "[2/6] sft seed 0 at 4 steps: training (its adapters at 2 steps are the shorter budgets')"]
+    assert sum("dpo seed 0" in line for line in trained) == 2
+    assert [line for line in errs.splitlines() if "trained within" in line] == [
+        "[2/6] sft seed 0: trained within its 4-step training (one stage at a constant learning rate: the same "
+        "adapter)"]
+    assert sum(": evaluating on" in line for line in errs.splitlines()) == 6
+    arts = {p.parent.name: json.loads(p.read_text()) for p in (tmp_path / "run" / "train").glob("sft-*/artifact.json")}
+    assert sorted(a["cost"]["optimizer_steps"] for a in arts.values()) == [2, 4]
+    short, long = sorted(arts, key=lambda n: arts[n]["cost"]["optimizer_steps"])
+    assert arts[short]["cost"]["tokens_trained"] < arts[long]["cost"]["tokens_trained"]
+    a, b = (load_file(str(tmp_path / "run" / "train" / n / "adapter" / "adapter_model.safetensors"))
+            for n in (short, long))
+    assert any((a[k] != b[k]).any() for k in a)  # the 2-step adapter, not a copy of the 4-step one
     board = json.loads((tmp_path / "run" / "leaderboard" / "leaderboard.json").read_text())
     curve = board["curve"]
-    assert curve["budgets"] == [1, 2] and set(curve["rows"]) == {"base", "sft"}
+    assert curve["budgets"] == [2, 4] and set(curve["rows"]) == {"base", "sft", "dpo"}
     sft = curve["rows"]["sft"]
     assert sft["tokens"][0] < sft["tokens"][1] and curve["rows"]["base"]["tokens"] == [0, 0]
     assert "budget curve" in out and "mean over log tok" in out
-    spec.write_text(CURVE.replace("curve = [1, 2]", "curve = [1, 2, 3]"))
+    spec.write_text(CURVE.replace("curve = [2, 4]", "curve = [2, 3, 4]"))
     again = _run(spec, tmp_path / "run")
     out, errs = again.communicate(timeout=900)
     assert again.returncode == 0, errs
-    trained = [line for line in errs.splitlines() if line.endswith(": training")]
-    assert len(trained) == 2 and all(" at 3 steps" in line for line in trained)
-    assert sum(": evaluating on" in line for line in errs.splitlines()) == 2
+    trained = [line for line in errs.splitlines() if ": training" in line]
+    assert len(trained) == 3 and all(" at 3 steps: training" in line for line in trained), trained
+    assert sum(": evaluating on" in line for line in errs.splitlines()) == 3
     assert json.loads((tmp_path / "run" / "leaderboard" / "leaderboard.json").read_text())["curve"]["budgets"] == [
-        1, 2, 3]
+        2, 3, 4]
 
 
 def test_a_curve_without_the_main_budget_is_refused(tmp_path):
