@@ -142,3 +142,133 @@ def to_png(svg: str, out) -> None:
         page.set_content(f"<!DOCTYPE html><html><body style='margin:0'>{svg}</body></html>")
         page.locator("svg").screenshot(path=str(tmp), type="png")
         browser.close()
+
+
+# one colour per row of a budget curve (the baseline keeps COLOURS["baseline"])
+PALETTE = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bf8700", "#1b7c83", "#e16f24", "#6e7781", "#bf3989",
+           "#57606a", "#116329", "#953800")
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """Round tick values on a log axis from ``lo`` to ``hi``: 1, 2, 5 times powers of ten (only powers of ten
+    when that leaves at least three)."""
+    out = []
+    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        out += [f * 10 ** e for f in (1, 2, 5) if lo <= f * 10 ** e <= hi]
+    tens = [t for t in out if math.log10(t) == round(math.log10(t))]
+    return tens if len(tens) >= 3 else out
+
+
+def _tokens(v: float) -> str:
+    return f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v >= 1e3 else f"{v:g}"
+
+
+def _spread(ys: list[float], gap: float, lo: float, hi: float) -> list[float]:
+    """``ys`` moved apart by at least ``gap`` (order kept), inside [lo, hi]: where the direct labels go."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    out = [0.0] * len(ys)
+    prev = lo - gap
+    for i in order:
+        out[i] = prev = max(ys[i], prev + gap)
+    over = prev - hi
+    if over > 0:  # pushed past the bottom: shift back up, then keep the gaps from the top
+        nxt = hi + gap
+        for i in reversed(order):
+            out[i] = nxt = min(out[i], nxt - gap)
+    return out
+
+
+def curve_svg(curve: dict, baseline: str | None = None) -> str:
+    """The budget curve as inline SVG: per row, the safety summary (left) and the helpfulness summary (right)
+    against the tokens it was trained on (log axis), each a line with its 95% CI band; an untrained row (0 tokens)
+    is a dashed level across the panel. Labels sit at the lines' right ends, moved apart so that none overlaps."""
+    e = html.escape
+    rows = curve["rows"]
+    if not rows:
+        return "<p>No budget curve: no row is on every budget's leaderboard.</p>"
+    trained = [t for r in rows.values() for t in r["tokens"] if t > 0]
+    if not trained:
+        return "<p>No budget curve chart: no row was trained.</p>"
+    panel, label_w, top, bottom, left, h = 330, 150, 30, 56, 62, 440
+    w = 2 * (left + panel + label_w)
+    xlo, xhi = min(trained), max(trained)
+    if xlo == xhi:
+        xlo, xhi = xlo / 2, xhi * 2
+    xt = _log_ticks(xlo, xhi)
+    xlo, xhi = min([xlo, *xt]), max([xhi, *xt])
+    colour = {lab: COLOURS["baseline"] if lab == baseline else PALETTE[i % len(PALETTE)]
+              for i, lab in enumerate(rows)}
+    p = [f'<svg xmlns="http://www.w3.org/2000/svg" id="curve" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+         'font-family="sans-serif" font-size="12" role="img" aria-label="Budget curve">',
+         f'<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>']
+
+    def num(v):
+        return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+    for k, (metric, title, clamp) in enumerate((("safety", "safety summary: mean harmless rate, 0-1", (0.0, 1.0)),
+                                                ("helpfulness", "helpfulness summary: mean helpful score, 1-10",
+                                                 None))):
+        x0 = left + k * (panel + label_w + left)
+        x1 = x0 + panel
+        vals = [v for r in rows.values() for v in (*r[metric], *(c for ci in r[f"{metric}_ci"] for c in ci))
+                if num(v)]
+        if not vals:
+            p.append(f'<text x="{x0}" y="{top + 20}">{e(title)}: not measured</text>')
+            continue
+        yt = _ticks(min(vals), max(vals), clamp=clamp)
+        sx = lambda t: x0 + (math.log10(t) - math.log10(xlo)) / (math.log10(xhi) - math.log10(xlo)) * panel  # noqa: E731
+        sy = lambda v: h - bottom - (v - yt[0]) / (yt[-1] - yt[0]) * (h - top - bottom)  # noqa: E731
+        p.append(f'<g class="panel" data-metric="{metric}">')
+        for t in xt:
+            p.append(f'<line x1="{sx(t):.1f}" y1="{top}" x2="{sx(t):.1f}" y2="{h - bottom}" stroke="#eee"/>'
+                     f'<text class="tick x" x="{sx(t):.1f}" y="{h - bottom + 16}" text-anchor="middle">'
+                     f'{_tokens(t)}</text>')
+        for v in yt:
+            p.append(f'<line x1="{x0}" y1="{sy(v):.1f}" x2="{x1}" y2="{sy(v):.1f}" stroke="#eee"/>'
+                     f'<text class="tick y" x="{x0 - 6}" y="{sy(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
+        mid = (top + h - bottom) / 2
+        p.append(f'<line x1="{x0}" y1="{h - bottom}" x2="{x1}" y2="{h - bottom}" stroke="#333"/>'
+                 f'<line x1="{x0}" y1="{top}" x2="{x0}" y2="{h - bottom}" stroke="#333"/>'
+                 f'<text class="axis x" x="{(x0 + x1) / 2:.1f}" y="{h - 18}" text-anchor="middle">tokens trained '
+                 f'(log scale)</text><text class="axis y" x="{x0 - 44}" y="{mid:.1f}" '
+                 f'transform="rotate(-90 {x0 - 44} {mid:.1f})" text-anchor="middle">{e(title)}</text>')
+        ends = []
+        for lab, r in rows.items():
+            c, vs, cis = colour[lab], r[metric], r[f"{metric}_ci"]
+            pts = [(t, v, ci) for t, v, ci in zip(r["tokens"], vs, cis) if num(v)]
+            if not pts:
+                continue
+            p.append(f'<g class="series" data-label="{e(lab)}">')
+            if max(r["tokens"]) == 0:  # untrained: a level, its CI a band across the panel
+                v, ci = pts[-1][1], pts[-1][2]
+                if num(ci[0]) and num(ci[1]):
+                    p.append(f'<rect class="band" x="{x0}" y="{sy(ci[1]):.1f}" width="{panel}" '
+                             f'height="{max(sy(ci[0]) - sy(ci[1]), 0):.1f}" fill="{c}" fill-opacity="0.08"/>')
+                p.append(f'<line class="line level" x1="{x0}" y1="{sy(v):.1f}" x2="{x1}" y2="{sy(v):.1f}" '
+                         f'stroke="{c}" stroke-dasharray="5 4"><title>{e(lab)} (untrained): {metric} {v:.3f}'
+                         f'</title></line>')
+                ends.append((lab, sy(v)))
+            else:
+                pts = [q for q in pts if q[0] > 0]
+                band = [q for q in pts if num(q[2][0]) and num(q[2][1])]
+                if len(band) > 1:
+                    edge = [f"{sx(t):.1f},{sy(ci[1]):.1f}" for t, _, ci in band]
+                    edge += [f"{sx(t):.1f},{sy(ci[0]):.1f}" for t, _, ci in reversed(band)]
+                    p.append(f'<polygon class="band" points="{" ".join(edge)}" fill="{c}" fill-opacity="0.12"/>')
+                p.append(f'<polyline class="line" points="{" ".join(f"{sx(t):.1f},{sy(v):.1f}" for t, v, _ in pts)}" '
+                         f'fill="none" stroke="{c}" stroke-width="2"/>')
+                for t, v, ci in pts:
+                    p.append(f'<circle cx="{sx(t):.1f}" cy="{sy(v):.1f}" r="3" fill="{c}"><title>{e(lab)}: '
+                             f'{_tokens(t)} tokens, {metric} {v:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]</title></circle>')
+                ends.append((lab, sy(pts[-1][1])))
+            p.append("</g>")
+        for (lab, y), ly in zip(ends, _spread([y for _, y in ends], _LINE_H, top + 4, h - bottom)):
+            text = lab if len(lab) <= 21 else lab[:20] + "\u2026"  # within the label column
+            p.append(f'<line x1="{x1 + 2}" y1="{y:.1f}" x2="{x1 + 8}" y2="{ly - 4:.1f}" stroke="{colour[lab]}"/>'
+                     f'<text class="label" x="{x1 + 10}" y="{ly:.1f}" fill="{colour[lab]}"><title>{e(lab)}</title>'
+                     f'{e(text)}</text>')
+        p.append("</g>")
+    p.append(f'<text x="{left}" y="16" font-size="11" fill="#57606a">lines: the summary at each budget '
+             f'({", ".join(map(str, curve["budgets"]))} optimizer steps); bands: 95% CIs; dashed: untrained rows'
+             '</text>')
+    return "".join(p) + "</svg>"

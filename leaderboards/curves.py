@@ -15,6 +15,7 @@ every bootstrap draw of the curve:
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
@@ -87,6 +88,19 @@ def reach_interval(draws: np.ndarray) -> tuple[float, float]:
         return (math.nan, math.nan)
     lo, hi = np.percentile(d, [2.5, 97.5], method="inverted_cdf")
     return float(lo), float(hi)
+
+
+def budget_stores(store, board: "Leaderboard") -> dict[int, Optional[Path]]:
+    """The results stores of a run's budget curve when ``store`` is a run's main store (ROOT/store, the board built
+    from it) with the other budgets beside it (ROOT/curve/N-steps/store): {steps: store}, None standing for
+    ``store`` itself at the main budget (the most optimizer steps any of its rows took); {} without a curve."""
+    store = Path(store)
+    others = {int(p.parent.name.split("-")[0]): p for p in (store.parent / "curve").glob("*-steps/store")
+              if store.name == "store" and p.is_dir() and p.parent.name.split("-")[0].isdigit()}
+    main = max((int((e.cost or {}).get("optimizer_steps", 0)) for r in board.rows for e in r.entries), default=0)
+    if not others or main < 1:
+        return {}
+    return {**others, main: None}
 
 
 def curve(boards: dict[int, "Leaderboard"], target: float = 0.8, resamples: int = 1000, seed: int = 0) -> dict:

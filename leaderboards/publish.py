@@ -9,7 +9,8 @@ from typing import Any, Optional
 
 from harness.io import atomic_path, git_revision, sha256_file
 from leaderboards.board import Leaderboard
-from leaderboards.render import to_csv, to_json, to_markdown
+from leaderboards.chart import curve_svg
+from leaderboards.render import curve_csv, to_csv, to_json, to_markdown
 from leaderboards.report import to_html
 
 _PACKAGES = ("alignboard", "torch", "transformers", "trl", "peft", "lm_eval", "datasets")
@@ -34,7 +35,8 @@ def _revision() -> Optional[str]:
 
 def publish(lb: Leaderboard, dest: str | Path, push_to: str | None = None,
             files: Optional[dict[str, Any]] = None) -> Path:
-    """Write ``dest`` atomically: index.html, leaderboard.json/.md/.csv, setup.json, ``files`` (name -> JSON
+    """Write ``dest`` atomically: index.html, leaderboard.json/.md/.csv (with a budget curve: curve.csv and
+    curve.svg), setup.json, ``files`` (name -> JSON
     data: a run adds its spec.json and resolved.json) and manifest.json (package versions, alignboard's git
     revision when it runs from a checkout, the sha256 of every other file)."""
     dest = Path(dest)
@@ -44,6 +46,9 @@ def publish(lb: Leaderboard, dest: str | Path, push_to: str | None = None,
         (tmp / "leaderboard.json").write_text(to_json(lb), encoding="utf-8")
         (tmp / "leaderboard.md").write_text(to_markdown(lb), encoding="utf-8")
         (tmp / "leaderboard.csv").write_text(to_csv(lb), encoding="utf-8")
+        if lb.curve:
+            (tmp / "curve.csv").write_text(curve_csv(lb.curve), encoding="utf-8")
+            (tmp / "curve.svg").write_text(curve_svg(lb.curve, lb.baseline), encoding="utf-8")
         setup = [{"aligner": e.aligner, "label": e.label, "hint": e.hint, "config": e.aligner_config, "seed": e.seed,
                   "template_id": e.template_id, "adapter_identity": e.adapter_identity, "cost": e.cost}
                  for r in lb.rows for e in r.entries]

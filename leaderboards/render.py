@@ -236,6 +236,28 @@ def to_csv(lb: Leaderboard) -> str:
     return buf.getvalue()
 
 
+def curve_csv(curve: dict) -> str:
+    """The budget curve, one line per (row, budget): tokens and both summaries with their CIs, and the row's
+    sample-efficiency figures (the same on each of its lines; empty where not computed, "inf" where not reached)."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["row", "optimizer_steps", "tokens_trained", "safety", "safety_ci_low", "safety_ci_high", "helpfulness",
+                "helpfulness_ci_low", "helpfulness_ci_high", "mean_over_log_tokens", "mean_ci_low", "mean_ci_high",
+                f"tokens_to_reach_{curve['target']:g}", "reach_ci_low", "reach_ci_high"])
+
+    def num(v):
+        return "" if v is None or math.isnan(v) else f"{v:.6g}"
+
+    for label, r in curve["rows"].items():
+        mean = r.get("mean_over_log_tokens") or [None] * 3
+        reach = ["inf" if x is None else num(x) for x in r["tokens_to_reach"]] if r.get("tokens_to_reach") else \
+            [""] * 3
+        for k, b in enumerate(curve["budgets"]):
+            w.writerow([label, b, num(r["tokens"][k]), num(r["safety"][k]), *map(num, r["safety_ci"][k]),
+                        num(r["helpfulness"][k]), *map(num, r["helpfulness_ci"][k]), *map(num, mean), *reach])
+    return buf.getvalue()
+
+
 def _md(text: str) -> str:
     """Markdown table text that a viewer rendering HTML shows as written (and that keeps its cell)."""
     return html.escape(text).replace("|", "\\|").replace("\n", " ")

@@ -13,9 +13,9 @@ import math
 from pathlib import Path
 
 from leaderboards.board import Leaderboard, Row
-from leaderboards.chart import ALPHA, pareto_svg, verdict
-from leaderboards.render import (_EXTRA_HEADS, _SUMMARY, COMPACT, _fmt, _footnote, _vs, compact, extras, notes, short,
-                                  summary)
+from leaderboards.chart import ALPHA, curve_svg, pareto_svg, verdict
+from leaderboards.render import (_EXTRA_HEADS, _SUMMARY, COMPACT, _fmt, _footnote, _vs, compact, curve_heads,
+                                  curve_notes, curve_rows, extras, notes, short, summary)
 from leaderboards.render import verdict as in_words
 
 # What each primary metric means, for the column tooltips.
@@ -74,6 +74,18 @@ def _compact(lb: Leaderboard) -> str:
     return f'<table id="summary"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _curve(lb: Leaderboard) -> str:
+    """The budget curve's section: the chart, the sample-efficiency table and its notes (empty without a curve)."""
+    if not lb.curve:
+        return ""
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in curve_heads(lb.curve))
+    body = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in curve_rows(lb.curve))
+    return (f"<h2>Budget curve</h2><div class='wide'>{curve_svg(lb.curve, lb.baseline)}</div>"
+            f"<div class='wide'><table id='curve-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            "</div>" + "".join(f"<p class='note'>{e(n)}</p>" for n in curve_notes(lb.curve)))
+
+
 def _samples(lb: Leaderboard) -> dict:
     """Per row and task: id -> [response, primary metric value, verdict text] (the row's first seed)."""
     data = {"rows": [r.label for r in lb.rows], "tasks": {}, "prompts": {}, "samples": {}, "seeds": {}}
@@ -124,7 +136,8 @@ STYLE = ("body{font-family:sans-serif;margin:1em 2em;max-width:1400px}h1{margin:
 
 def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
     """The report page; see the module docstring for how it stays safe. Its first screen is the verdict, the chart
-    and the compact table; then the per-task table, the legend and notes, and the head-to-head viewer."""
+    and the compact table; then the budget curve (when the run has one), the per-task table, the legend and notes,
+    and the head-to-head viewer."""
     e = html.escape
     key = ("<p><small>Cells: green/red = differs from the baseline at Holm-adjusted p &lt; 0.05 (better/worse "
            "in the metric's direction); grey = the baseline; striped = n/a (not measured). Click a column to sort; "
@@ -141,7 +154,7 @@ def to_html(lb: Leaderboard, title: str = "alignboard leaderboard") -> str:
         "".join(f"<p class='foot'>{e(line)}</p>" for line in _footnote(lb, more="below"))
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{STYLE}</style>"
             f"</head><body><h1>{e(title)}</h1><div id='verdict'>{said}</div>"
-            f"<div id='first'>{pareto_svg(lb)}{_compact(lb)}</div>"
+            f"<div id='first'>{pareto_svg(lb)}{_compact(lb)}</div>{_curve(lb)}"
             f"<details open><summary><h2 style='display:inline'>Per task</h2></summary>"
             f"<div class='wide'>{_table(lb)}</div>{key}</details>"
             "<h2>Definitions and notes</h2>" + "".join(f"<p>{e(n)}</p>" for n in notes(lb))

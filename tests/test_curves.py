@@ -107,3 +107,75 @@ def test_a_two_stage_aligner_refuses_checkpoints(tmp_path):
     assert not get_aligner("dpo").reusable_checkpoints() and get_aligner("mistake_analysis").reusable_checkpoints()
     with pytest.raises(AlignboardError, match="trains in 2 stages"):
         run_aligner(get_aligner("dpo"), _checkpoint_ctx(tmp_path, "unused", 4, "dpo", {2: tmp_path / "at2"}))
+
+
+# ---- a run's budget curve from its stores: CSV, chart, terminal, power per budget
+RATES = {"base": [0.2, 0.2, 0.2], "sft": [0.3, 0.55, 0.85], "dpo": [0.5, 0.45, 0.6], "coh": [0.25, 0.3, 0.35]}
+TOKENS = {"base": 0, "sft": 1000, "dpo": 1300, "coh": 900}
+
+
+def curve_run(root):
+    """A run folder with a budget curve: ROOT/store at the main budget (4 steps), ROOT/curve/{2,8}-steps/store."""
+    from leaderboards.store import Store
+    from test_leaderboards import entry
+
+    for k, steps in enumerate((2, 4, 8)):
+        store = Store(root / "store" if steps == 4 else root / "curve" / f"{steps}-steps" / "store")
+        for name, rates in RATES.items():
+            tokens = TOKENS[name] * steps // 2
+            for seed in (0, 1):
+                store.add(entry(name, rates[k], helpful=5.0 + k * (name == "sft"), seed=seed,
+                                cost={"optimizer_steps": steps if tokens else 0, "tokens_trained": tokens}))
+    return root / "store"
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True)
+
+
+def test_a_runs_store_carries_its_curve_into_show_export_and_power(tmp_path):
+    import csv
+    import io
+
+    store = curve_run(tmp_path / "run")
+    r = _cli("leaderboard", "export", "--store", str(store), "--format", "curve-csv")
+    assert r.returncode == 0, r.stderr
+    lines = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(lines) == 4 * 3 and [int(x["optimizer_steps"]) for x in lines[:3]] == [2, 4, 8]
+    sft = [x for x in lines if x["row"] == "sft"]
+    assert [int(x["tokens_trained"]) for x in sft] == [1000, 2000, 4000]
+    assert float(sft[0]["safety"]) < float(sft[2]["safety"]) and sft[0]["tokens_to_reach_0.8"] not in ("", "inf")
+    assert {x["tokens_to_reach_0.8"] for x in lines if x["row"] == "coh"} == {"inf"}  # never reaches 0.8
+    assert {x["mean_over_log_tokens"] for x in lines if x["row"] == "base"} != {""}  # untrained: flat, its mean
+    svg = _cli("leaderboard", "export", "--store", str(store), "--format", "curve-svg")
+    assert svg.stdout.startswith("<svg") and svg.stdout.count('class="series"') == 2 * 4
+    show = _cli("leaderboard", "show", "--store", str(store))
+    assert "budget curve" in show.stdout and "2 steps" in show.stdout and "8 steps" in show.stdout
+    power = _cli("power", "--store", str(store))
+    assert power.returncode == 0, power.stderr
+    assert "per budget: the typical pair vs the baseline" in power.stdout
+    assert all(f"{k} steps" in power.stdout for k in (2, 4, 8))
+    # a store with no curve beside it: the curve exports say so in one line
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (tmp_path / "run" / "store").rename(plain / "results")
+    bad = _cli("leaderboard", "export", "--store", str(plain / "results"), "--format", "curve-csv")
+    assert bad.returncode != 0 and "has no budget curve" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_curve_chart_draws_a_line_and_band_per_trained_row_and_a_level_for_untrained_ones():
+    from leaderboards.chart import curve_svg
+
+    curve = {"budgets": [2, 4], "rows": {
+        "base": {"tokens": [0, 0], "safety": [0.2, 0.2], "safety_ci": [[0.1, 0.3]] * 2,
+                 "helpfulness": [5.0, 5.0], "helpfulness_ci": [[4.5, 5.5]] * 2},
+        "sft <b>": {"tokens": [100, 200], "safety": [0.3, math.nan], "safety_ci": [[0.2, 0.4], [math.nan] * 2],
+                    "helpfulness": [5.1, 5.3], "helpfulness_ci": [[4.6, 5.6], [4.8, 5.8]]}}}
+    svg = curve_svg(curve, "base")
+    assert svg.count('class="panel"') == 2 and svg.count('class="line level"') == 2
+    assert svg.count('<polygon class="band"') == 1  # one measured safety point: no band there; two helpfulness
+    assert "sft &lt;b&gt;" in svg and "<b>" not in svg
+    assert "tokens trained (log scale)" in svg

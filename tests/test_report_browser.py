@@ -170,6 +170,44 @@ def test_the_first_screen_is_the_verdict_the_chart_and_the_compact_table(tmp_pat
         assert page.errors == []
 
 
+def test_the_budget_curve_chart(tmp_path):
+    """A run with a budget curve (2, 4 and 8 steps), published from its store: the report's curve chart has two
+    panels, each with ticks on both axes and axis titles with units, a line and a CI band per trained row and a
+    dashed level for the untrained one, labels that do not overlap (in each panel), the sample-efficiency table,
+    nothing wider than a 1280-pixel window and no console error; it exports as PNG."""
+    import subprocess
+
+    from test_curves import RATES, curve_run
+
+    store = curve_run(tmp_path / "run")
+    cli = [sys.executable, "-m", "harness.cli", "leaderboard"]
+    assert subprocess.run([*cli, "publish", "--store", str(store), str(tmp_path / "pub")]).returncode == 0
+    assert (tmp_path / "pub" / "curve.csv").is_file() and (tmp_path / "pub" / "curve.svg").is_file()
+    with page_of(tmp_path / "pub" / "index.html", 1280, 800) as page:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        panels = page.locator("#curve g.panel")
+        assert panels.count() == 2
+        for k in range(2):
+            panel = panels.nth(k)
+            assert panel.locator("text.tick.x").count() >= 2 and panel.locator("text.tick.y").count() >= 3
+            assert "tokens trained (log scale)" in panel.locator("text.axis.x").text_content()
+            assert any(u in panel.locator("text.axis.y").text_content() for u in ("0-1", "1-10"))
+            assert panel.locator("g.series").count() == len(RATES)
+            assert panel.locator("g.series polyline.line").count() == len(RATES) - 1  # base is untrained
+            assert panel.locator("g.series .band").count() == len(RATES)
+            assert panel.locator("g.series line.level").count() == 1
+            labels = f"#curve g.panel:nth-of-type({k + 1}) text.label"
+            assert page.locator(labels).count() == len(RATES) and _boxes_overlap(page, labels) == []
+        box = page.locator("#curve").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1280
+        assert page.locator("#curve-table tbody tr").count() == len(RATES)
+        assert page.errors == []
+    png = subprocess.run([*cli, "export", "--store", str(store), "--format", "curve-png", "--output",
+                          str(tmp_path / "c.png")], capture_output=True, text=True)
+    assert png.returncode == 0, png.stderr
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 if __name__ == "__main__":  # screenshots: python tests/test_report_browser.py PAGE.html OUT.png [WIDTH HEIGHT]
     size = [int(x) for x in sys.argv[3:5]] or [1300, 900]
     page_path = Path(sys.argv[1])

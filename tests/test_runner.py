@@ -61,6 +61,10 @@ def test_presets_load_and_bad_specs_are_one_line(tmp_path):
     from harness.runner import planned_prompts
 
     assert planned_prompts(standard) == 3 * 36 and planned_prompts(demo) == 3 * 24
+    # curves: the demo itself, on a budget curve around its main budget
+    curves = load_spec("curves")
+    assert curves.budget.curve == [4, 8, 16, 32] and curves.budget.key() == demo.budget.key()
+    assert curves.model_dump(exclude={"name", "budget"}) == demo.model_dump(exclude={"name", "budget"})
     sft = 'name = "x"\naligners = [{name = "sft"}]\n'
     for text, message in [
         (sft + '[eval]\ntasks = ["alignboard_nope"]\n', "unknown task 'alignboard_nope' in eval.tasks; known: alignboard_"),

@@ -15,6 +15,18 @@ def leaderboard() -> None:
 
 
 def _board(store: str, baseline: str, reference: str | None, max_unjudged: float):
+    """The leaderboard of ``store``; a run's main store with a budget curve beside it also gets the curve."""
+    from leaderboards.curves import budget_stores, curve
+
+    board = _one(store, baseline, reference, max_unjudged)
+    stores = budget_stores(store, board)
+    if stores:
+        board.curve = curve({b: board if p is None else _one(p, baseline, reference, max_unjudged)
+                             for b, p in stores.items()})
+    return board
+
+
+def _one(store, baseline: str, reference: str | None, max_unjudged: float):
     from leaderboards.board import build
     from leaderboards.store import Store
 
@@ -56,22 +68,32 @@ def console_for(details: bool) -> Console:
 
 @leaderboard.command("export")
 @_board_options
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md", "html", "svg", "png"]), default="md",
-              show_default=True, help="svg, png: the Pareto chart alone, as in the report (png needs Chromium).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md", "html", "svg", "png", "curve-csv",
+                                                    "curve-svg", "curve-png"]), default="md", show_default=True,
+              help="svg, png: the Pareto chart alone, as in the report (png needs Chromium); curve-*: the budget "
+                   "curve (a run's store with a curve beside it) as CSV or its chart.")
 @click.option("--output", type=click.Path(dir_okay=False), help="File to write [default: stdout].")
 def leaderboard_export(store: str, baseline: str, reference: str | None, max_unjudged: float, fmt: str,
                        output: str | None) -> None:
-    """Export the leaderboard as JSON, CSV, Markdown, the self-contained HTML report, or its Pareto chart (SVG)."""
+    """Export the leaderboard as JSON, CSV, Markdown, the self-contained HTML report, its Pareto chart (SVG, PNG), or
+    its budget curve (CSV, SVG, PNG)."""
     from harness.io import atomic_write_text
     from leaderboards import chart, render, report
 
-    text = {"json": render.to_json, "csv": render.to_csv, "md": render.to_markdown, "html": report.to_html,
-            "svg": chart.pareto_svg, "png": chart.pareto_svg}[fmt](_board(store, baseline, reference, max_unjudged))
-    if fmt in ("svg", "png") and not text.startswith("<svg"):
-        raise AlignboardError("no Pareto chart to export: no row has both a measured safety and helpfulness summary")
-    if fmt == "png":
+    board = _board(store, baseline, reference, max_unjudged)
+    if fmt.startswith("curve-"):
+        if not board.curve:
+            raise AlignboardError(f"{store} has no budget curve: give a run's store (ROOT/store) whose spec has "
+                                  "[budget] curve = [...] and whose curve/N-steps/store folders are beside it")
+        text = render.curve_csv(board.curve) if fmt == "curve-csv" else chart.curve_svg(board.curve, board.baseline)
+    else:
+        text = {"json": render.to_json, "csv": render.to_csv, "md": render.to_markdown, "html": report.to_html,
+                "svg": chart.pareto_svg, "png": chart.pareto_svg}[fmt](board)
+    if fmt in ("svg", "png", "curve-svg", "curve-png") and not text.startswith("<svg"):
+        raise AlignboardError(f"no chart to export: {text.removeprefix('<p>').removesuffix('</p>')}")
+    if fmt.endswith("png"):
         if not output:
-            raise AlignboardError("--format png writes a file: give --output FILE.png")
+            raise AlignboardError(f"--format {fmt} writes a file: give --output FILE.png")
         chart.to_png(text, output)
         out.print(f"wrote {output}")
         return
@@ -189,3 +211,31 @@ def _power_from_pilot(store: str, reference: str | None, effect: float, alpha: f
                       for k in range(1, (max_seeds if c.seeds > 1 else 1) + 1))
                   + ("" if c.seeds > 1 else " (more seeds: run a pilot with several to see their spread)"),
                   soft_wrap=True)
+    _power_per_budget(store, board, reference, effect, alpha, target)
+
+
+def _power_per_budget(store: str, board, reference: str | None, effect: float, alpha: float, target: float) -> None:
+    """A run with a budget curve: the typical pair vs the baseline at each budget (its own variance components)."""
+    from rich.table import Table
+
+    from leaderboards.curves import budget_stores
+    from leaderboards.power import pilot_pairs, pooled
+
+    stores = budget_stores(store, board)
+    if not stores:
+        return
+    t = Table("budget", "prompts x seeds", "prompt sd", "seed sd", "residual sd", "this design detects",
+              f"prompts to detect {effect:.2f}", title="per budget: the typical pair vs the baseline")
+    for steps, path in sorted(stores.items()):
+        pairs = pilot_pairs(board if path is None else _one(path, "base", reference, 1.0), against_baseline=True)
+        if not pairs:
+            t.add_row(f"{steps} steps", *["n/a (no pair vs the baseline)"] + [""] * 5)
+            continue
+        c = pooled(list(pairs.values()))
+        many = c.seeds > 1
+        n = c.n(effect, c.seeds, alpha, target)
+        t.add_row(f"{steps} steps", f"{c.prompts} x {c.seeds}", f"{c.prompt:.3f}",
+                  f"{c.seed:.3f}" if many else "n/a (1 seed)", f"{c.residual:.3f}" if many else "n/a (1 seed)",
+                  f"{c.mdd(alpha=alpha, power=target):.3f}",
+                  f"{n} (at {c.seeds} seed(s))" if n else "not reachable")
+    Console(width=max(out.width, 120)).print(t)
