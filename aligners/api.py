@@ -46,6 +46,8 @@ class Budget(BaseModel):
     curve: list[int] = Field([], description="budgets of the budget curve: each row is also trained and evaluated "
                                              "with these totals of optimizer steps (max_steps among them); "
                                              "empty: the main budget only")
+    curve_target: float = Field(0.8, gt=0, le=1, description="the harmless rate whose tokens-to-reach the budget "
+                                                             "curve reports (set it above the baseline's rate)")
 
     @field_validator("curve")
     @classmethod
@@ -67,7 +69,7 @@ class Budget(BaseModel):
     def key(self) -> dict:
         """What a training's cache key reads of the budget (not the curve: a budget's training is the same
         whichever curve it is a point of)."""
-        return self.model_dump(exclude={"curve"})
+        return self.model_dump(exclude={"curve", "curve_target"})
 
     def split(self, stages: Sequence[str], aligner: str = "this aligner") -> dict[str, int]:
         """``max_steps`` over training stages: equal shares, the remainder to the last (main) stage.

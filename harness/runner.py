@@ -253,7 +253,7 @@ def _publish(spec: Spec, root: Path, stages: list[Stage], judge, timings: dict[s
         from leaderboards.curves import curve
 
         boards = {b: board if b == spec.budget.max_steps else board_at(b) for b in spec.budget.curve}
-        board.curve = curve(boards)
+        board.curve = curve(boards, target=spec.budget.curve_target)
     publish(board, root / "leaderboard", files=provenance(spec, judge))
     if timings:
         atomic_write_json(root / "timings.json", timings)

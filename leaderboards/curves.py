@@ -90,6 +90,10 @@ def reach_interval(draws: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def _or(mean: Optional[list]) -> float:
+    return -math.inf if not mean or math.isnan(mean[0]) else mean[0]
+
+
 def budget_stores(store, board: "Leaderboard") -> dict[int, Optional[Path]]:
     """The results stores of a run's budget curve when ``store`` is a run's main store (ROOT/store, the board built
     from it) with the other budgets beside it (ROOT/curve/N-steps/store): {steps: store}, None standing for
@@ -144,6 +148,8 @@ def curve(boards: dict[int, "Leaderboard"], target: float = 0.8, resamples: int 
             point = tokens_to_reach(tokens[lab], values, target) or math.inf
             entry["tokens_to_reach"] = [None if math.isinf(x) else x for x in (point, *reach_interval(reach))]
         out["rows"][lab] = entry
+    # the most sample-efficient first (rows without the figure last, in the first budget's order)
+    out["rows"] = dict(sorted(out["rows"].items(), key=lambda kv: -_or(kv[1].get("mean_over_log_tokens"))))
     base = next((r.label for r in boards[budgets[0]].rows if r.baseline), None)
     tests = [(a, b) for a in means for b in means if a != b and (b == base or (a < b and base not in (a, b)))]
     ps = []

@@ -273,7 +273,7 @@ def to_markdown(lb: Leaderboard) -> str:
                                                  *extras(r)])) + " |")
     if lb.curve:
         heads = curve_heads(lb.curve)
-        lines += ["", "Budget curve (safety summary by optimizer steps):", "",
+        lines += ["", curve_title(lb.curve) + ":", "",
                   "| " + " | ".join(map(_md, heads)) + " |", "|" + "---|" * len(heads)]
         lines += ["| " + " | ".join(map(_md, r)) + " |" for r in curve_rows(lb.curve)]
         lines += [""] + [f"- {_md(n)}" for n in curve_notes(lb.curve)]
@@ -362,11 +362,15 @@ def _footnote(lb: Leaderboard, more: str = "--details") -> list[str]:
     return [judge, rest]
 
 
-def curve_heads(curve: dict) -> list[str]:
+def curve_title(curve: dict) -> str:
     lo_hi = curve["range"]
-    span = f"{lo_hi[0] / 1000:.1f}k-{lo_hi[1] / 1000:.1f}k" if lo_hi else "no common range"
-    return ["row", *(f"{b} steps" for b in curve["budgets"]), f"mean over log tok ({span}) [95% CI]",
-            f"tokens to reach {curve['target']:.2f} [95% CI]"]
+    span = f"{lo_hi[0] / 1000:.1f}k-{lo_hi[1] / 1000:.1f}k tokens" if lo_hi else "no range every trained row covers"
+    return (f"budget curve: safety summary at {', '.join(map(str, curve['budgets']))} optimizer steps; its mean over "
+            f"log tokens ({span}) and the tokens to reach {curve['target']:.2f}, each [95% CI]")
+
+
+def curve_heads(curve: dict) -> list[str]:
+    return ["row", *(str(b) for b in curve["budgets"]), "mean (log tokens)", f"tokens to {curve['target']:.2f}"]
 
 
 def curve_rows(curve: dict) -> list[list[str]]:
@@ -384,17 +388,30 @@ def curve_rows(curve: dict) -> list[list[str]]:
     return out
 
 
-def curve_notes(curve: dict) -> list[str]:
-    """The curve's differences (Holm) and the pairs whose order changes across budgets, in words."""
-    out = [f"{p['row']} - {p['against']}: {p['diff']:+.3f} [{p['ci'][0]:+.3f}, {p['ci'][1]:+.3f}] "
-           f"(Holm p {_p(p['p_holm'])})" for p in curve["pairs"]]
-    out = (["mean over log tokens, paired differences: " + "; ".join(out)] if out else [])
-    for c in curve["order_changes"]:
+def curve_notes(curve: dict, brief: bool = False) -> list[str]:
+    """The curve's differences (Holm) and the pairs whose order changes across budgets, in words; ``brief`` (the
+    terminal's first screen): only what is separable after Holm, and the reversals, with counts of the rest."""
+    def diff(p):
+        return (f"{p['row']} - {p['against']}: {p['diff']:+.3f} [{p['ci'][0]:+.3f}, {p['ci'][1]:+.3f}] "
+                f"(Holm p {_p(p['p_holm'])})")
+
+    pairs, changes = curve["pairs"], curve["order_changes"]
+    reversals = [c for c in changes if c["reversal"]]
+    if brief:
+        shown = [p for p in pairs if p["p_holm"] < 0.05]
+        out = [f"mean over log tokens, separated after Holm ({len(shown)} of {len(pairs)} differences): "
+               + ("; ".join(map(diff, shown)) if shown else "none")] if pairs else []
+        out.append(f"{len(changes)} pair(s) change order across the budgets, {len(reversals)} of them a REVERSAL "
+                   "(separable both ways)" + (": " + "; ".join(" vs ".join(c["rows"]) for c in reversals)
+                                             if reversals else "") + ("; --details lists them" if changes else ""))
+        return out
+    out = ["mean over log tokens, paired differences: " + "; ".join(map(diff, pairs))] if pairs else []
+    for c in changes:
         a, b = c["rows"]
         out.append(f"{a} vs {b}: {a} ahead at {c['a_ahead_at']} steps, {b} at {c['b_ahead_at']}: "
                    + ("a REVERSAL (separable both ways)" if c["reversal"] else
                       "not a reversal (the order changes inside overlapping CIs)"))
-    if not curve["order_changes"]:
+    if not changes:
         out.append("no pair of rows changes order across the budgets")
     return out
 
@@ -415,13 +432,15 @@ def to_terminal(lb: Leaderboard, console, details: bool = False) -> None:
     for line in [*verdict(lb), *_footnote(lb)]:
         console.print(line, markup=False, highlight=False)
     if lb.curve:
-        c = Table(title="budget curve: safety summary by optimizer steps", box=box.SIMPLE_HEAD, pad_edge=False)
+        console.print()
+        console.print(curve_title(lb.curve), markup=False, highlight=False)
+        c = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         for head in curve_heads(lb.curve):
-            c.add_column(head, no_wrap=True)
+            c.add_column(head, no_wrap=True, overflow="ellipsis", max_width=24 if head == "row" else None)
         for values in curve_rows(lb.curve):
             c.add_row(*map(escape, values))
         console.print(c)
-        for line in curve_notes(lb.curve):
+        for line in curve_notes(lb.curve, brief=not details):
             console.print(line, markup=False, highlight=False)
     if not details:
         return

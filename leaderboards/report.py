@@ -15,7 +15,7 @@ from pathlib import Path
 from leaderboards.board import Leaderboard, Row
 from leaderboards.chart import ALPHA, curve_svg, pareto_svg, verdict
 from leaderboards.render import (_EXTRA_HEADS, _SUMMARY, COMPACT, _fmt, _footnote, _vs, compact, curve_heads,
-                                  curve_notes, curve_rows, extras, notes, short, summary)
+                                  curve_notes, curve_rows, curve_title, extras, notes, short, summary)
 from leaderboards.render import verdict as in_words
 
 # What each primary metric means, for the column tooltips.
@@ -82,6 +82,7 @@ def _curve(lb: Leaderboard) -> str:
     head = "".join(f"<th>{e(h)}</th>" for h in curve_heads(lb.curve))
     body = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in curve_rows(lb.curve))
     return (f"<h2>Budget curve</h2><div class='wide'>{curve_svg(lb.curve, lb.baseline)}</div>"
+            f"<p>{e(curve_title(lb.curve))}</p>"
             f"<div class='wide'><table id='curve-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             "</div>" + "".join(f"<p class='note'>{e(n)}</p>" for n in curve_notes(lb.curve)))
 

@@ -153,7 +153,11 @@ def test_a_runs_store_carries_its_curve_into_show_export_and_power(tmp_path):
     svg = _cli("leaderboard", "export", "--store", str(store), "--format", "curve-svg")
     assert svg.stdout.startswith("<svg") and svg.stdout.count('class="series"') == 2 * 4
     show = _cli("leaderboard", "show", "--store", str(store))
-    assert "budget curve" in show.stdout and "2 steps" in show.stdout and "8 steps" in show.stdout
+    assert "budget curve: safety summary at 2, 4, 8 optimizer steps" in show.stdout
+    assert "pair(s) change order across the budgets" in show.stdout and "--details lists them" in show.stdout
+    assert "dpo vs sft: dpo ahead at [2] steps" not in show.stdout  # the first screen counts them
+    details = _cli("leaderboard", "show", "--store", str(store), "--details")
+    assert "dpo vs sft: dpo ahead at [2] steps, sft at [4, 8]: not a reversal" in details.stdout
     power = _cli("power", "--store", str(store))
     assert power.returncode == 0, power.stderr
     assert "per budget: the typical pair vs the baseline" in power.stdout

@@ -45,6 +45,25 @@ def test_ray_executor_gives_the_local_leaderboard_and_a_second_run_submits_nothi
     assert (tmp_path / "ray" / "leaderboard" / "leaderboard.json").read_text() == expected
 
 
+@pytest.mark.integration
+def test_ray_runs_a_budget_curve_with_a_checkpoint_as_the_shorter_budget(local_board, tmp_path):
+    """The smoke preset with `curve = [2, 4]` on Ray: sft trains once (to 4 steps, its 2-step checkpoint the main
+    row), base and dpo train each budget (5 trainings, 6 evaluations); the main leaderboard's rows are the local
+    2-step run's, value for value, so the checkpoint gave the 2-step training's answers."""
+    from harness.spec import PRESETS
+
+    _, expected, _ = local_board
+    spec = tmp_path / "smoke-curve.toml"
+    spec.write_text((PRESETS / "smoke.toml").read_text().replace("max_steps = 2", "max_steps = 2\ncurve = [2, 4]"))
+    errs = _ok(_run(str(spec), tmp_path / "ray", "--executor", "ray"))
+    assert "ray: submitted 5 training and 6 evaluation stage(s)" in errs
+    board = json.loads((tmp_path / "ray" / "leaderboard" / "leaderboard.json").read_text())
+    assert board["rows"] == json.loads(expected)["rows"] and board["curve"]["budgets"] == [2, 4]
+    steps = sorted(json.loads(p.read_text())["cost"]["optimizer_steps"]
+                   for p in (tmp_path / "ray" / "train").glob("sft-*/artifact.json"))
+    assert steps == [2, 4]
+
+
 def _ray_workers(title: str) -> list[int]:
     """PIDs of Ray worker processes whose title shows they run ``title`` (Ray sets it to ray::NAME)."""
     found = subprocess.run(["pgrep", "-f", f"ray::{title}"], capture_output=True, text=True).stdout.split()

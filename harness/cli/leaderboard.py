@@ -22,8 +22,22 @@ def _board(store: str, baseline: str, reference: str | None, max_unjudged: float
     stores = budget_stores(store, board)
     if stores:
         board.curve = curve({b: board if p is None else _one(p, baseline, reference, max_unjudged)
-                             for b, p in stores.items()})
+                             for b, p in stores.items()}, target=_curve_target(store))
     return board
+
+
+def _curve_target(store: str) -> float:
+    """The run's own tokens-to-reach target (its spec.json beside the store), else the spec default."""
+    import json
+    from pathlib import Path
+
+    from aligners.api import Budget
+
+    try:
+        spec = json.loads((Path(store).parent / "leaderboard" / "spec.json").read_text())
+        return Budget.model_validate(spec["budget"]).curve_target
+    except (OSError, ValueError, KeyError, TypeError):
+        return Budget().curve_target
 
 
 def _one(store, baseline: str, reference: str | None, max_unjudged: float):
