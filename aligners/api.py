@@ -96,6 +96,8 @@ class StageCost(BaseModel):
     examples: int = 0
     tokens_trained: int = 0
     optimizer_steps: int = 0
+    train_seconds: float = 0.0  # the training loop's wall time (data building excluded)
+    peak_gpu_bytes: int = 0  # torch.cuda.max_memory_allocated during the stage (0: trained on the CPU)
 
 
 class TrainingCost(StageCost):
@@ -116,6 +118,8 @@ class TrainResult(StageCost):
         return TrainResult(examples=self.examples + other.examples,
                            tokens_trained=self.tokens_trained + other.tokens_trained,
                            optimizer_steps=self.optimizer_steps + other.optimizer_steps,
+                           train_seconds=self.train_seconds + other.train_seconds,
+                           peak_gpu_bytes=max(self.peak_gpu_bytes, other.peak_gpu_bytes),
                            metrics={**self.metrics, **other.metrics}, stages={**self.stages, **other.stages})
 
 
@@ -319,7 +323,8 @@ def run_aligner(aligner: Aligner, ctx: Context) -> Artifact:
         art = Artifact(aligner=aligner.name, version=aligner.version, config=aligner.config.model_dump(),
                        seed=ctx.seed, adapter=str(out_dir / ADAPTER) if r is not None else None,
                        cost=TrainingCost(examples=c.examples, tokens_trained=c.tokens_trained,
-                                         optimizer_steps=c.optimizer_steps, tokens_generated=ctx.tokens_generated,
+                                         optimizer_steps=c.optimizer_steps, train_seconds=c.train_seconds,
+                                         peak_gpu_bytes=c.peak_gpu_bytes, tokens_generated=ctx.tokens_generated,
                                          wall_seconds=round(wall, 2), stages=c.stages),
                        metrics=c.metrics, inference_template=aligner.inference_messages("{prompt}"),
                        inference_template_id=template_id(aligner),

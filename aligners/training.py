@@ -62,6 +62,7 @@ def _train(trainer, ctx: Context, stage: str, examples: int) -> TrainResult:
     training had cost by then (:func:`aligners.api.run_aligner` writes those checkpoints' artifacts)."""
     import time
 
+    import torch
     from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
 
     from harness.generation import progress_bar
@@ -79,7 +80,7 @@ def _train(trainer, ctx: Context, stage: str, examples: int) -> TrainResult:
             # the step's loss is logged (logging_steps=1) after the step: its checkpoint is complete here
             if "loss" in (logs or {}) and state.global_step in ctx.checkpoints:
                 save_adapter(trainer.model, ctx.checkpoints[state.global_step] / ADAPTER)
-                ctx.reached[state.global_step] = (_result(trainer, examples, stage), time.time())
+                ctx.reached[state.global_step] = (_result(trainer, examples, stage, started), time.time())
 
         def on_train_end(self, args, state, control, **kw):
             self.bar.__exit__(None, None, None)
@@ -89,8 +90,11 @@ def _train(trainer, ctx: Context, stage: str, examples: int) -> TrainResult:
     trainer.add_callback(StageProgress())
     for tracker in _trackers(ctx, stage):
         trainer.add_callback(tracker)
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    started = time.time()
     trainer.train()
-    return _result(trainer, examples, stage)
+    return _result(trainer, examples, stage, started)
 
 
 def _trackers(ctx: Context, stage: str) -> list:
@@ -124,11 +128,16 @@ def load_policy(ctx: Context):
     return AutoModelForCausalLM.from_pretrained(resolve(ctx.base_model), dtype=torch.float32, use_safetensors=True)
 
 
-def _result(trainer, examples: int, stage: str) -> TrainResult:
+def _result(trainer, examples: int, stage: str, started: float) -> TrainResult:
+    import time
+
+    import torch
+
     s = trainer.state
     losses = [h["loss"] for h in s.log_history if "loss" in h]
     cost = StageCost(examples=examples, tokens_trained=int(s.num_input_tokens_seen or 0),
-                     optimizer_steps=int(s.global_step))
+                     optimizer_steps=int(s.global_step), train_seconds=round(time.time() - started, 3),
+                     peak_gpu_bytes=int(torch.cuda.max_memory_allocated()) if torch.cuda.is_available() else 0)
     return TrainResult(**cost.model_dump(), stages={stage: cost},
                        metrics={f"{stage}_final_loss": losses[-1]} if losses else {})
 
@@ -211,7 +220,7 @@ def reward_scorer(model, tok, max_length: int) -> Callable[[list[list[dict]]], l
         out = []
         for i in range(0, len(texts), 8):
             enc = tok(texts[i : i + 8], return_tensors="pt", padding=True, truncation=True, max_length=max_length,
-                      add_special_tokens=False)
+                      add_special_tokens=False).to(model.device)
             with torch.inference_mode():
                 out += model(**enc).logits[:, 0].float().tolist()
         return out

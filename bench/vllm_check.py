@@ -49,13 +49,44 @@ def train_adapter(out: str) -> str:
     return run_aligner(get_aligner("sft"), ctx).adapter
 
 
-def evaluate_with(backend: str, tasks: list[str], adapter: str, limit: int | None):
+def evaluate_with(backend: str, tasks: list[str], adapter: str | None, limit: int | None, model: str | None = None,
+                  batch_size: int = 32):
     from harness.evaluation import evaluate
 
     start = time.time()  # the whole evaluation: model load, generation, judging
-    res = evaluate(tasks, adapter=adapter, aligner="sft", judge="keyword", limit=limit, batch_size=32,
-                   log_samples=True, backend=backend)
+    kw = {"model": model} if model else {}
+    res = evaluate(tasks, adapter=adapter, aligner="sft" if adapter else None, judge="keyword", limit=limit,
+                   batch_size=batch_size, log_samples=True, backend=backend, **kw)
     return res, time.time() - start
+
+
+def side_by_side(backends: list[str], tasks: list[str], adapter: str | None, limit: int | None,
+                 model: str | None = None, batch_size: int = 32) -> list[dict]:
+    """Each backend's evaluation of the same prompts: generated tokens/s (whole evaluation) and how many greedy answers
+    equal the first backend's, per task and in all."""
+    from transformers import AutoTokenizer
+
+    from harness.models import resolve
+
+    tok = AutoTokenizer.from_pretrained(resolve(model or "smollm2-135m-instruct"))
+    rows, ref = [], None
+    for backend in backends:
+        res, took = evaluate_with(backend, tasks, adapter, limit, model, batch_size)
+        # the answers as compared (alignboard's backend strips them), so both backends count alike
+        tokens = sum(len(tok(s.response.strip(), add_special_tokens=False)["input_ids"])
+                     for t in res.tasks.values() for s in t.samples)
+        row = {"backend": backend, "seconds": took, "tokens": tokens, "tokens_per_s": tokens / took, "tasks": {}}
+        if ref is None:
+            ref = res
+        same = total = 0
+        for name, task in ref.tasks.items():
+            mine = {s.id: s.response for s in task.samples}
+            other = {s.id: s.response for s in res.tasks[name].samples}
+            k = sum(mine[i].strip() == other.get(i, "").strip() for i in mine)
+            same, total = same + k, total + len(mine)
+            row["tasks"][name] = (k, len(mine))
+        rows.append({**row, "same": same, "total": total})
+    return rows
 
 
 def main() -> None:
@@ -66,31 +97,20 @@ def main() -> None:
     p.add_argument("--backends", default="alignboard,vllm", help="the first is the reference the others are "
                                                                  "compared with")
     a = p.parse_args()
-    from transformers import AutoTokenizer
-
-    from harness.models import resolve
-
     cold_home()
     adapter = a.adapter or train_adapter(tempfile.mkdtemp(prefix="vllm-check-"))
-    tasks = a.tasks.split(",")
-    first, *others = a.backends.split(",")
-    ref, t_ref = evaluate_with(first, tasks, adapter, a.limit)
-    tok = AutoTokenizer.from_pretrained(resolve("smollm2-135m-instruct"))
-    count = lambda res: sum(len(tok(s.response)["input_ids"]) for t in res.tasks.values() for s in t.samples)  # noqa
-    rate = count(ref) / t_ref
-    print(f"{first} backend: {rate:.1f} generated tokens/s ({t_ref:.0f} s)")
-    for backend in others:
-        res, took = evaluate_with(backend, tasks, adapter, a.limit)
-        same = total = 0
-        for name, task in ref.tasks.items():
-            mine = {s.id: s.response for s in task.samples}
-            other = {s.id: s.response for s in res.tasks[name].samples}
-            k = sum(mine[i].strip() == other.get(i, "").strip() for i in mine)
-            same, total = same + k, total + len(mine)
-            print(f"  {name}: {k} of {len(mine)} greedy answers of {backend} identical to {first}'s")
-        print(f"{backend} backend: {count(res) / took:.1f} generated tokens/s ({took:.0f} s); {same} of {total} "
-              f"answers identical to {first}'s ({same / total:.0%}); tokens/s ratio {backend} / {first}: "
-              f"{count(res) / took / rate:.2f}")
+    backends = a.backends.split(",")
+    rows = side_by_side(backends, a.tasks.split(","), adapter, a.limit)
+    ref = rows[0]
+    print(f"{ref['backend']} backend: {ref['tokens_per_s']:.1f} generated tokens/s ({ref['seconds']:.0f} s)")
+    for row in rows[1:]:
+        for name, (k, n) in row["tasks"].items():
+            print(f"  {name}: {k} of {n} greedy answers of {row['backend']} identical to {ref['backend']}'s")
+        print(f"{row['backend']} backend: {row['tokens_per_s']:.1f} generated tokens/s ({row['seconds']:.0f} s); "
+              f"{row['same']} of {row['total']} answers identical to {ref['backend']}'s "
+              f"({row['same'] / row['total']:.0%}); tokens/s ratio {row['backend']} / {ref['backend']}: "
+              f"{row['tokens_per_s'] / ref['tokens_per_s']:.2f}")
+
 
 if __name__ == "__main__":
     main()

@@ -119,9 +119,10 @@ def _model(backend: str, model: str, adapter: Optional[str], batch_size: int):
         import torch
         from lm_eval.models.huggingface import HFLM
 
-        lm = HFLM(pretrained=folder, peft=adapter, batch_size=batch_size,
-                  device="cuda" if torch.cuda.is_available() else "cpu")
-        return lm, f"{folder_identity(Path(folder))}-float32", adapter_id
+        cuda = torch.cuda.is_available()  # float32 on either device, as alignboard's backend (lm-eval's "auto" would
+        lm = HFLM(pretrained=folder, peft=adapter, batch_size=batch_size, dtype="float32",  # read the checkpoint's)
+                  device="cuda" if cuda else "cpu")
+        return lm, f"{folder_identity(Path(folder))}-float32" + ("-cuda" if cuda else ""), adapter_id
     try:
         import vllm  # noqa: F401
     except ImportError:

@@ -116,7 +116,8 @@ def generate(lm: LoadedModel, prompts: Sequence[Prompt], settings: GenerationSet
         new = {}
         with progress_bar(progress, description, len(order)) as advance:
             for batch in batches(order, lengths, settings.batch_size, settings.max_new_tokens):
-                enc = tok([texts[k] for k in batch], return_tensors="pt", padding=True, add_special_tokens=False)
+                enc = tok([texts[k] for k in batch], return_tensors="pt", padding=True,
+                          add_special_tokens=False).to(lm.model.device)
                 kwargs = dict(max_new_tokens=settings.max_new_tokens, pad_token_id=tok.pad_token_id,
                               eos_token_id=eos or None)
                 if settings.temperature > 0:

@@ -79,19 +79,23 @@ def prepare_tokenizer(tok: Any, max_length: int) -> Any:
 
 
 def load_model(name: str = EMBEDDED_MODEL, adapter: str | Path | None = None, dtype: str = "float32",
-               trust_remote_code: bool = False) -> LoadedModel:
-    """Load a causal LM from safetensors (never pickles), optionally with a LoRA adapter merged in."""
+               trust_remote_code: bool = False, device: Optional[str] = None) -> LoadedModel:
+    """Load a causal LM from safetensors (never pickles), optionally with a LoRA adapter merged in, onto ``device``
+    (default: the GPU when there is one). Off the CPU, the device is part of the identity: a GPU's greedy answers
+    may differ from a CPU's, so neither is read from the other's cache."""
     if dtype not in DTYPES:
         raise AlignboardError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
 
     folder = resolve(name)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype), use_safetensors=True,
                                                  trust_remote_code=trust_remote_code)
     tok = prepare_tokenizer(AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code),
                             getattr(model.config, "max_position_embeddings", 2048))
-    identity = f"{folder_identity(folder)}-{dtype}"
+    identity = f"{folder_identity(folder)}-{dtype}" + ("" if device == "cpu" else f"-{device}")
     adapter_id = None
     if adapter is not None:
         adapter = Path(adapter)
@@ -101,6 +105,6 @@ def load_model(name: str = EMBEDDED_MODEL, adapter: str | Path | None = None, dt
 
         adapter_id = folder_identity(adapter)
         model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
-    model.eval()
+    model.to(device).eval()
     return LoadedModel(model, tok, identity, adapter_id, name)
 

@@ -187,6 +187,18 @@ def published_beside(lb: Leaderboard) -> list[str]:
             + ", ".join(f"{m} win rate {w:.1f}, LC {lc:.1f}" for m, w, lc in rows)]
 
 
+_MEASURED = ("wall_seconds", "train_seconds", "peak_gpu_bytes")
+
+
+def _comparable(cost: dict) -> dict:
+    """A cost without what the machine measured (times, GPU memory; they stay in each artifact): the JSON of a
+    resumed run equals an uninterrupted one."""
+    out = {k: v for k, v in cost.items() if k not in _MEASURED}
+    if isinstance(out.get("stages"), dict):
+        out["stages"] = {s: _comparable(c) if isinstance(c, dict) else c for s, c in out["stages"].items()}
+    return out
+
+
 def to_dict(lb: Leaderboard) -> dict[str, Any]:
     """Plain data for JSON/CSV."""
     return {"columns": lb.columns, "baseline": lb.baseline, "comparability": lb.key,
@@ -200,8 +212,7 @@ def to_dict(lb: Leaderboard) -> dict[str, Any]:
                       "rank_interval": list(r.rank) if r.rank else None,
                       "safety_vs_baseline": dict(zip(("diff", "ci_low", "ci_high", "p"), r.safety_vs),
                                                  p_holm=r.holm.get("safety")) if r.safety_vs else None,
-                      # wall time is left out: the JSON of a resumed run equals an uninterrupted one
-                      "cost": {k: v for k, v in (r.entries[0].cost or {}).items() if k != "wall_seconds"},
+                      "cost": _comparable(r.entries[0].cost or {}),
                       "configs": [e.aligner_config for e in r.entries[:1]],
                       "eval_train_overlap": [e.eval_train_overlap for e in r.entries],
                       "response_checks": [e.response_checks for e in r.entries],

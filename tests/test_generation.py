@@ -65,6 +65,20 @@ def test_cache_key_covers_model_adapter_prompt_and_settings(tiny_lm):
     assert k != cache_key(tiny_lm, "hi", s)
 
 
+def test_a_loaded_model_sits_on_its_device_and_off_the_cpu_its_identity_says_so(tiny_lm, tmp_path):
+    """A GPU's greedy answers may differ from a CPU's: the device joins the identity that keys the generation cache
+    (the CPU's identity stays what it was, so existing caches stay valid). "meta" stands in for a GPU here."""
+    from harness.models import load_model
+
+    tiny_lm.model.save_pretrained(tmp_path / "m")
+    tiny_lm.tokenizer.save_pretrained(tmp_path / "m")
+    cpu, other = load_model(str(tmp_path / "m")), load_model(str(tmp_path / "m"), device="meta")
+    assert cpu.model.device.type == "cpu" and other.model.device.type == "meta"
+    assert other.identity == cpu.identity + "-meta" and cpu.identity.endswith("-float32")
+    s = GenerationSettings()
+    assert cache_key(cpu, "hi", s) != cache_key(other, "hi", s)
+
+
 def test_seeded_sampling_is_reproducible(tiny_lm):
     s = GenerationSettings(max_new_tokens=10, temperature=1.0, seed=3)
     a = generate(tiny_lm, PROMPTS, s, cache=False, progress=False)

@@ -213,11 +213,7 @@ class ProtocolJudge(Judge):
 
             from harness.models import load_model
 
-            cuda = torch.cuda.is_available()
-            lm = load_model(self.config.model, dtype="bfloat16" if cuda else "float32")
-            if cuda:
-                lm.model.to("cuda")
-            self._lm = lm
+            self._lm = load_model(self.config.model, dtype="bfloat16" if torch.cuda.is_available() else "float32")
         return self._lm
 
 
