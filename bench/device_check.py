@@ -173,8 +173,8 @@ def main() -> int:
         return 2
     a.out.mkdir(parents=True, exist_ok=True)
     log = a.out / "device-check.log"
+    tok_dir = tokenizer_dir(a.bundle)  # before the fresh home: without a bundle it is this machine's model folder
     home(a.bundle)
-    tok_dir = tokenizer_dir(a.bundle)
     work = Path(tempfile.mkdtemp(prefix="device-check-"))
     gpu = torch.cuda.get_device_name(0) if device == "cuda" else platform.processor() or "CPU"
     print(f"device check on {gpu} ({device}); torch {torch.__version__}; library output in {log}")
@@ -237,4 +237,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from harness.errors import AlignboardError
+
+    try:
+        sys.exit(main())
+    except AlignboardError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -27,9 +27,10 @@ def test_the_bundle_carries_what_the_device_image_lacks(monkeypatch):
 @pytest.mark.integration
 def test_the_device_check_runs_on_the_cpu(tmp_path):
     """The check's own code path end to end on a tiny random Llama: the runner's five rows train and evaluate, both
-    generation backends answer the same prompts, one table with the skips."""
+    generation backends answer the same prompts, one table with the skips (no bundle: this machine's tokenizer and
+    data, as on a checkout that never built one)."""
     p = subprocess.run([sys.executable, str(BENCH / "device_check.py"), "--cpu", "--steps", "2", "--limit", "2",
-                        "--out", str(tmp_path)], capture_output=True, text=True, timeout=900)
+                        "--out", str(tmp_path), "--bundle", str(tmp_path / "no-bundle")], capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     report = json.loads((tmp_path / "device-check.json").read_text())
     run = report["shapes"]["tiny"]["run"]
